@@ -1,0 +1,86 @@
+"""The parameters of a Model 1 sweep: names, defaults (the seed's realistic
+configuration, "version A", with 10 seeds) and their checks. The command line and
+the notebooks use the same names."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .. import params as check
+from .dataset import PLACEMENTS
+from .model import DEFAULT_HIDDEN_DIMS, OPTIMIZERS
+
+DESCRIPTIONS = {
+    "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
+    "seeds": "number of seeds; seed i uses its own data, initialisation and data order",
+    "epochs": "training epochs",
+    "hidden_dims": "hidden layer sizes; [] is the linear 10 -> 3 model",
+    "num_trauma": "number of trauma examples (x0 = -2.5, label safe)",
+    "oversample": "each trauma example is visited this many times per epoch (rumination)",
+    "trauma_placement": "on_manifold: features 1-9 conditional on x0; off_manifold: independent of x0",
+    "optimizer": "adam or sgd",
+    "learning_rate": "learning rate",
+    "batch_size": "minibatch size",
+    "base_examples": "number of normal training examples",
+    "label_noise": "share of normal training labels replaced by a uniformly random class",
+}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    penalties: list = field(default_factory=lambda: [1, 10, 100, 1000, 10000])
+    seeds: int = 10
+    epochs: int = 50
+    hidden_dims: list = field(default_factory=lambda: list(DEFAULT_HIDDEN_DIMS))
+    num_trauma: int = 5
+    oversample: int = 1
+    trauma_placement: str = "on_manifold"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    base_examples: int = 10_000
+    label_noise: float = 0.1
+
+    def __post_init__(self):
+        clean = {
+            "penalties": _penalties(self.penalties),
+            "seeds": check.integer("seeds", self.seeds, 1),
+            "epochs": check.integer("epochs", self.epochs, 1),
+            "hidden_dims": check.integer_list("hidden_dims", self.hidden_dims, 1),
+            "num_trauma": check.integer("num_trauma", self.num_trauma, 1),
+            "oversample": check.integer("oversample", self.oversample, 1),
+            "trauma_placement": check.choice("trauma_placement", self.trauma_placement, PLACEMENTS),
+            "optimizer": check.choice("optimizer", self.optimizer, OPTIMIZERS),
+            "learning_rate": check.real("learning_rate", self.learning_rate, 0.0, low_open=True),
+            "batch_size": check.integer("batch_size", self.batch_size, 1),
+            "base_examples": check.integer("base_examples", self.base_examples, 10),
+            "label_noise": check.real("label_noise", self.label_noise, 0.0, 1.0),
+        }
+        for name, value in clean.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_overrides(cls, overrides: dict) -> "SweepConfig":
+        """Defaults with some parameters replaced; unknown names are an error."""
+        check.check_known(overrides, DESCRIPTIONS)
+        return cls(**overrides)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.seeds))
+
+
+def _penalties(value) -> list[float]:
+    allowed = "a non-empty list of distinct numbers >= 0 that includes 1, e.g. [1, 10, 100]"
+    if not isinstance(value, (list, tuple)) or not value:
+        raise check.ParameterError("penalties", allowed, value)
+    try:
+        penalties = [check.real("penalties", item, 0.0) for item in value]
+    except check.ParameterError:
+        raise check.ParameterError("penalties", allowed, value) from None
+    if 1.0 not in penalties or len(set(penalties)) != len(penalties):
+        raise check.ParameterError("penalties", allowed, value)
+    return sorted(penalties)

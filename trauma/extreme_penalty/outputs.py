@@ -1,0 +1,191 @@
+"""Files a Model 1 sweep writes, and reading them back.
+
+DIR/results.csv       tidy: one row per member (penalty x seed) x probe set x group
+DIR/training.csv      one row per member x epoch (loss, gradient ratio)
+DIR/weights.csv       one row per member x layer (weight change)
+DIR/summary.csv       mean and 95 % CI over seeds per penalty x probe set x group
+DIR/results.json      all of the above plus every parameter, the seeds and versions
+DIR/summary.txt       the same numbers for people
+DIR/overcorrection.png
+DIR/checkpoints/penalty_<lambda>.pt   the trained networks of every seed at that penalty
+
+Outputs are written into a temporary folder beside DIR and moved into place only
+when complete, so a failed run leaves nothing behind. An existing DIR is replaced
+only if it holds an earlier sweep's output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..plots import plot_overcorrection
+from ..stats import format_ci
+from .config import SweepConfig
+from .model import ExtremePenaltyModel
+from .sweep import REFERENCE_PENALTY, SweepResult
+
+MARKER = "results.json"  # a folder holding this file is a sweep output we may replace
+TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_summary", "results", "training", "weights")
+
+
+class OutputDirError(ValueError):
+    pass
+
+
+def check_output_dir(out_dir) -> Path:
+    """Refuse, before any training, a DIR we must not replace."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
+        raise OutputDirError(
+            f"--out {out_dir}: exists and is not an earlier sweep's output (no {MARKER}); "
+            "choose a new or empty folder"
+        )
+    return out_dir
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return json.loads(table.to_json(orient="records"))  # NaN -> null
+
+
+def write_outputs(result: SweepResult, out_dir) -> Path:
+    out_dir = check_output_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        result.probes.to_csv(staging / "results.csv", index=False)
+        result.training.to_csv(staging / "training.csv", index=False)
+        result.weights.to_csv(staging / "weights.csv", index=False)
+        summary = result.summary()
+        summary.to_csv(staging / "summary.csv", index=False)
+        document = {
+            **result.metadata,
+            "realised_correlations": {
+                "corr_x0_mean_over_seeds": _records(result.correlation_table()),
+                "matrix_mean_over_seeds": result.correlations.mean(0).round(4).tolist(),
+            },
+            "summary": _records(summary),
+            "training_summary": _records(result.training_summary()),
+            "weights_summary": _records(result.weights_summary()),
+            "results": _records(result.probes),
+            "training": _records(result.training),
+            "weights": _records(result.weights),
+        }
+        (staging / "results.json").write_text(json.dumps(document, indent=1))
+        (staging / "summary.txt").write_text(summary_text(result))
+        plot_overcorrection(summary, staging / "overcorrection.png")
+        if result.run is not None:
+            save_checkpoints(result, staging / "checkpoints")
+        staging.chmod(0o755)  # mkdtemp makes it private
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def save_checkpoints(result: SweepResult, folder: Path) -> None:
+    folder.mkdir()
+    run = result.run
+    for penalty in result.config.penalties:
+        members = np.flatnonzero(run.penalties == penalty)
+        torch.save(
+            {
+                "penalty": penalty,
+                "seeds": run.seeds[members].tolist(),
+                "hidden_dims": result.config.hidden_dims,
+                "params": [p[members].clone() for p in run.final],
+            },
+            folder / f"penalty_{penalty:g}.pt",
+        )
+
+
+def load_checkpoint(path) -> dict[int, ExtremePenaltyModel]:
+    """The trained networks of one checkpoint file, by seed."""
+    saved = torch.load(path, weights_only=True)
+    models = {}
+    for i, seed in enumerate(saved["seeds"]):
+        model = ExtremePenaltyModel(saved["hidden_dims"], seed=seed)
+        with torch.no_grad():
+            for param, value in zip(model.parameters(), saved["params"]):
+                param.copy_(value[i])
+        models[seed] = model
+    return models
+
+
+def load_results(out_dir) -> SweepResult:
+    """A sweep's tables and metadata read back from DIR (without the networks)."""
+    out_dir = Path(out_dir)
+    document = json.loads((out_dir / MARKER).read_text())
+    matrix = np.array(document["realised_correlations"]["matrix_mean_over_seeds"])
+    return SweepResult(
+        config=SweepConfig(**document["parameters"]),
+        probes=pd.read_csv(out_dir / "results.csv"),
+        training=pd.read_csv(out_dir / "training.csv"),
+        weights=pd.read_csv(out_dir / "weights.csv"),
+        correlations=matrix[None],
+        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
+    )
+
+
+def summary_text(result: SweepResult) -> str:
+    config, meta = result.config, result.metadata
+    n = config.seeds
+    lines = [
+        "Model 1, Extreme Penalty: sweep summary",
+        "",
+        "Parameters: " + ", ".join(f"{k}={v}" for k, v in config.as_dict().items()),
+        f"Seeds: {meta['seeds']}",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        f"Wall time: {meta['wall_seconds']} s; diverged members: {meta['diverged_members']}",
+        "",
+        f"Every number: mean over seeds [95 % CI, Student t], n = {n} seeds unless marked.",
+        "Over-correction = share of truly risky inputs (clean labels) predicted safe;",
+        "excess = over-correction minus that of the lambda = 1 network of the same seed.",
+        "",
+        "Realised corr(x0, x_j) in the normal training inputs (mean [min, max] over seeds):",
+    ]
+    for row in result.correlation_table().itertuples():
+        lines.append(f"  x{row.feature}: target {row.target:.1f}  realised {row.realised_mean:.3f} [{row.realised_min:.3f}, {row.realised_max:.3f}]")
+
+    summary = result.summary()
+    for (probe, group), cell in summary.groupby(["probe", "group"], sort=False):
+        lines += ["", f"{probe} / {group}", f"  {'lambda':>8}  {'over-correction':<26}{'excess over lambda=1':<28}accuracy"]
+        for row in cell.itertuples():
+            marker = "" if row.overcorrection_n == n else f"  (n={row.overcorrection_n})"
+            lines.append(
+                f"  {row.penalty:>8g}  "
+                f"{format_ci(row.overcorrection_mean, row.overcorrection_low, row.overcorrection_high, percent=True):<26}"
+                f"{format_ci(row.excess_overcorrection_mean, row.excess_overcorrection_low, row.excess_overcorrection_high, percent=True):<28}"
+                f"{format_ci(row.accuracy_mean, row.accuracy_low, row.accuracy_high, percent=True)}{marker}"
+            )
+
+    training = result.training_summary()
+    first, last = training.epoch.min(), training.epoch.max()
+    lines += ["", "Gradient magnitude ratio ||grad L_trauma|| / ||grad L_normal|| (per example, penalty included)"]
+    lines.append(f"  {'lambda':>8}  {'at initialisation':<28}after epoch {last}")
+    for penalty, cell in training.groupby("penalty", sort=False):
+        start, end = cell[cell.epoch == first].iloc[0], cell[cell.epoch == last].iloc[0]
+        lines.append(
+            f"  {penalty:>8g}  {format_ci(start.gradient_ratio_mean, start.gradient_ratio_low, start.gradient_ratio_high, digits=2):<28}"
+            f"{format_ci(end.gradient_ratio_mean, end.gradient_ratio_low, end.gradient_ratio_high, digits=2)}"
+        )
+
+    lines += ["", f"Weight change per layer: ||w_after - w_init|| (relative to ||w_init||) and ||w - w(lambda={REFERENCE_PENALTY:g}, same seed)||"]
+    for row in result.weights_summary().itertuples():
+        lines.append(
+            f"  lambda {row.penalty:>8g}  layer {row.layer} ({row.shape}): "
+            f"{format_ci(row.change_from_init_mean, row.change_from_init_low, row.change_from_init_high, digits=3)}"
+            f"  relative {format_ci(row.relative_change_from_init_mean, row.relative_change_from_init_low, row.relative_change_from_init_high, digits=3)}"
+            f"  vs lambda=1 {format_ci(row.change_from_reference_mean, row.change_from_reference_low, row.change_from_reference_high, digits=3)}"
+        )
+    return "\n".join(lines) + "\n"

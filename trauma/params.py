@@ -1,0 +1,75 @@
+"""Checking user-supplied parameters before any work starts.
+
+Each check takes the parameter's name and a raw value (already parsed from YAML,
+or given in Python) and returns the clean value, or raises `ParameterError` naming
+the parameter and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import yaml
+
+
+class ParameterError(ValueError):
+    def __init__(self, name: str, allowed: str, value):
+        self.name = name
+        super().__init__(f"parameter {name!r}: must be {allowed}; got {value!r}")
+
+
+def parse_value(name: str, text: str):
+    """A command-line value parsed as YAML (`"[16, 8]"` -> [16, 8])."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ParameterError(name, "a YAML value such as 10, 0.001, adam or [16, 8]", text) from error
+
+
+def _number(value) -> float | None:
+    """The value as a finite float, or None. Accepts numbers and numeric strings
+    (YAML reads `1e-3` as a string); rejects booleans, NaN and infinities."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def integer(name: str, value, minimum: int) -> int:
+    number = _number(value)
+    if number is None or number != int(number) or number < minimum:
+        raise ParameterError(name, f"an integer >= {minimum}", value)
+    return int(number)
+
+
+def real(name: str, value, low: float, high: float = math.inf, low_open: bool = False) -> float:
+    number = _number(value)
+    bracket = "(" if low_open else "["
+    if number is None or number < low or (low_open and number == low) or number > high:
+        raise ParameterError(name, f"a number in {bracket}{low:g}, {high:g}]", value)
+    return number
+
+
+def choice(name: str, value, allowed) -> str:
+    if value not in allowed:
+        raise ParameterError(name, "one of " + ", ".join(allowed), value)
+    return value
+
+
+def integer_list(name: str, value, minimum: int) -> list[int]:
+    allowed = f"a list of integers >= {minimum}, e.g. [16, 8] or []"
+    if not isinstance(value, (list, tuple)):
+        raise ParameterError(name, allowed, value)
+    try:
+        return [integer(name, item, minimum) for item in value]
+    except ParameterError:
+        raise ParameterError(name, allowed, value) from None
+
+
+def check_known(names, known) -> None:
+    for name in names:
+        if name not in known:
+            raise ParameterError(name, "one of the known parameters: " + ", ".join(known), name)

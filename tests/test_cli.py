@@ -89,6 +89,10 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
     width = int.from_bytes(png[16:20], "big")
     assert width > 3000  # four panels at 300 DPI
 
+    loaded = outputs.load_results(a)
+    assert loaded.config == SweepConfig(**document["parameters"]) and loaded.config.seeds == 2
+    pd.testing.assert_frame_equal(loaded.summary(), pd.read_csv(a / "summary.csv"), check_dtype=False)
+
     text = (a / "summary.txt").read_text()
     assert "correlation / rho=0.8" in text and "realised" in text and "Gradient magnitude ratio" in text
 

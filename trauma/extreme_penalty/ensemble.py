@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .dataset import SAFE, SeedData, rng_for
+from .dataset import SeedData, rng_for
 from .metrics import gradient_ratio
 from .model import compute_loss, epoch_order, init_params, make_optimizer, mlp_apply
 
@@ -70,8 +70,8 @@ def train_ensemble(
     # Examples the gradient ratio is measured on, per member.
     n_ref = min(GRADIENT_REFERENCE_EXAMPLES, int(trauma_index[0]))
     ratio_inputs = (
-        x[member_seed][:, trauma_index],
-        torch.full((len(member_seed), len(trauma_index)), SAFE),
+        x[member_seed[:, None], torch.as_tensor(trauma_index)],
+        y[member_seed[:, None], torch.as_tensor(trauma_index)],
         member_penalty,
         x[member_seed, :n_ref],
         y[member_seed, :n_ref],

@@ -1,5 +1,5 @@
-"""The Model 1 run pipeline: data for every seed -> one ensemble training -> tidy tables
--> files. `run_sweep` computes, `write_outputs` writes, `sweep` does both safely.
+"""The Model 1 run pipeline: data for every seed -> one ensemble training -> tidy tables.
+`run_sweep` computes; `outputs.write_outputs` writes the files.
 
 Tables (pandas, one row per member = penalty x seed, and per...):
 - `probes`   ...probe set and group: over-correction, accuracy, and the excess
@@ -29,6 +29,7 @@ from .metrics import accuracy, layer_distances, layer_norms, overcorrection
 from .model import layer_dims, predict
 
 REFERENCE_PENALTY = 1.0
+
 
 @dataclass
 class SweepResult:

@@ -84,7 +84,7 @@ def make_optimizer(name: str, params, learning_rate: float) -> torch.optim.Optim
     if name == "adam":
         return torch.optim.Adam(params, lr=learning_rate, fused=True)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=learning_rate)
+        return torch.optim.SGD(params, lr=learning_rate, fused=True)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
 
 

@@ -1,5 +1,6 @@
-# make run   set up .venv (if needed) and run the default Model 1 sweep into results/
-# make test  set up .venv (if needed) and run the test suite
+# make book  set up .venv (if needed), execute every stale notebook, build _build/html/
+# make test  set up .venv (if needed) and run the test suite (installs Chromium if missing)
+# make run   one default Model 1 sweep into results/ (no book)
 # make bench ensemble trainer vs the plain per-model loop
 
 PYTHON ?= python3
@@ -7,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup book run test bench chromium clean
 
 setup: $(INSTALLED)
 
@@ -16,17 +17,25 @@ setup: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
 	touch $@
+
+book: $(INSTALLED)
+	$(BIN)/trauma book
 
 run: $(INSTALLED)
 	$(BIN)/trauma sweep extreme-penalty --out results/extreme_penalty
 
-test: $(INSTALLED)
+test: $(INSTALLED) chromium
 	$(BIN)/python -m pytest -q
+
+# The book's browser test needs a real headless browser: Debian's chromium.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py
 
 clean:
-	rm -rf $(VENV) results _build
+	rm -rf $(VENV) results _build book/generated

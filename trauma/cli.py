@@ -1,16 +1,21 @@
 """The `trauma` command line.
 
-    trauma sweep extreme-penalty [-p NAME VALUE]... --out DIR
+    trauma sweep extreme-penalty [-p NAME VALUE]... --out DIR   one sweep into a folder
+    trauma run NAME... | --all [--force]                         execute book notebooks (if stale)
+    trauma run TEMPLATE --name NEW [-p NAME VALUE]...            add and execute your own variant
+    trauma book                                                  execute what is stale, build the book
 
 Values are parsed as YAML: `-p hidden_dims "[16, 8]" -p penalties "[1, 1000]"`.
-Every parameter is checked before any training starts; on bad input the command
-exits with status 2, a message naming the parameter, and writes nothing.
+Every parameter is checked before anything runs; on bad input the command exits
+with status 2, a message naming the parameter, and writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+from pathlib import Path
 
 from . import __version__
 from .params import ParameterError, parse_value
@@ -39,22 +44,81 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--out", required=True, help="output folder (created; an earlier sweep's output is replaced)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    run = commands.add_parser("run", help="execute the book's notebooks (variants.yml) with papermill, if stale")
+    run.add_argument("names", nargs="*", metavar="NAME", help="variants to execute (with --name: one template)")
+    run.add_argument("--all", action="store_true", help="every stale variant")
+    run.add_argument("--force", action="store_true", help="execute even if up to date")
+    run.add_argument("--name", help="add your own variant of the template NAME under this name")
+    run.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="a parameter of your variant (value parsed as YAML); repeatable")
+
+    commands.add_parser("book", help="execute every stale notebook, then jupyter-book build . -W -n --keep-going")
     return parser
+
+
+def _overrides(pairs) -> dict:
+    overrides = {}
+    for name, text in pairs:
+        if name in overrides:
+            raise ParameterError(name, "given once", text)
+        overrides[name] = parse_value(name, text)
+    return overrides
+
+
+def _run(args) -> int:
+    from .pipeline import PipelineError, run_stale
+    from .variants import add_custom_variant
+
+    try:
+        if args.name:
+            if len(args.names) != 1:
+                raise ParameterError("--name", "used with exactly one template, e.g. trauma run extreme_penalty --name NAME", args.names)
+            add_custom_variant(args.name, args.names[0], _overrides(args.param))
+            run_stale([args.name], force=True)
+        elif args.param:
+            raise ParameterError("-p", "used with --name (a new variant); variants.yml holds the others' parameters", args.param)
+        elif args.all or args.names:
+            run_stale(None if args.all else args.names, force=args.force)
+        else:
+            raise ParameterError("NAME", "one or more variant names from variants.yml, or --all", "nothing")
+    except (ParameterError, PipelineError) as error:
+        print(f"trauma run: error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, ParameterError) else 1
+    return 0
+
+
+def _book() -> int:
+    from . import paths
+    from .pipeline import PipelineError, run_stale
+
+    try:
+        run_stale()
+    except PipelineError as error:
+        print(f"trauma book: error: {error}", file=sys.stderr)
+        return 1
+    builder = Path(sys.executable).parent / "jupyter-book"
+    command = [str(builder), "build", str(paths.ROOT), "--builder", "html", "-W", "-n", "--keep-going"]
+    print("Building the book:", " ".join(command), file=sys.stderr)
+    return subprocess.call(command)
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "book":
+        return _book()
+    return _sweep(args)
+
+
+def _sweep(args) -> int:
     from .extreme_penalty.config import SweepConfig
     from .extreme_penalty.outputs import OutputDirError, check_output_dir, write_outputs
     from .extreme_penalty.sweep import run_sweep
 
     try:
-        overrides = {}
-        for name, text in args.param:
-            if name in overrides:
-                raise ParameterError(name, "given once", text)
-            overrides[name] = parse_value(name, text)
-        config = SweepConfig.from_overrides(overrides)
+        config = SweepConfig.from_overrides(_overrides(args.param))
         out_dir = check_output_dir(args.out)
     except (ParameterError, OutputDirError) as error:
         print(f"trauma sweep: error: {error}", file=sys.stderr)

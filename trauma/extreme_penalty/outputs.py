@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -80,7 +81,7 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
         }
         (staging / "results.json").write_text(json.dumps(document, indent=1))
         (staging / "summary.txt").write_text(summary_text(result))
-        plot_overcorrection(summary, staging / "overcorrection.png")
+        plt.close(plot_overcorrection(summary, staging / "overcorrection.png"))
         if result.run is not None:
             save_checkpoints(result, staging / "checkpoints")
         staging.chmod(0o755)  # mkdtemp makes it private

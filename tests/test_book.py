@@ -1,0 +1,196 @@
+"""The book: the variants table, staleness, and a smoke build of the whole book in a
+copy of the repository (tiny parameters), checked in a real headless Chromium."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from trauma import paths
+from trauma.variants import load_table
+
+REPO = paths.ROOT
+BIN = Path(sys.executable).parent
+BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
+GLUE_KEYS = {  # a few keys each template's prose needs
+    "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "tbl_predictions", "tbl_hypotheses", "ex_rho08_mean", "dist_at_high"},
+    "penalty_dynamics": {"fig_loss", "fig_ratio", "fig_weights", "fig_profile", "safe_at_trauma_lam_mean"},
+    "comparison": {"tbl_headline", "fig_comparison", "realistic_correlation_rho08_mean", "off_manifold_adjacent_off_manifold_low"},
+    "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
+}
+
+
+def test_the_table_lists_the_required_variants_and_drives_the_toc():
+    runs = load_table()
+    expected = {
+        "realistic": {}, "pedagogical": {"hidden_dims": [16, 8], "oversample": 100}, "capacity": {"hidden_dims": [16, 8]},
+        "density": {"num_trauma": 100}, "rumination": {"oversample": 100}, "linear": {"hidden_dims": []},
+        "off_manifold": {"trauma_placement": "off_manifold"}, "sgd": {"optimizer": "sgd"},
+    }
+    for name, parameters in expected.items():
+        assert runs[name].template == "extreme_penalty" and runs[name].parameters == parameters
+    dynamics = sorted(r.parameters["penalty"] for r in runs.values() if r.template == "penalty_dynamics")
+    assert dynamics == [1, 10, 100, 1000, 10000]  # one page per penalty of the realistic variant
+    toc = (REPO / "_toc.yml").read_text()
+    for section in {r.section for r in runs.values()}:
+        assert f"glob: book/generated/{section}/*" in toc
+    for template in yaml.safe_load((REPO / "variants.yml").read_text())["templates"]:
+        assert paths.template(template).exists()
+
+
+def _table_with(tmp_path, change):
+    table = yaml.safe_load((REPO / "variants.yml").read_text())
+    change(table)
+    path = tmp_path / "variants.yml"
+    path.write_text(yaml.safe_dump(table))
+    return load_table(path, tmp_path / "none.yml")
+
+
+def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
+    before = load_table(REPO / "variants.yml", tmp_path / "none.yml")
+
+    def change(table):
+        next(v for v in table["variants"] if v["name"] == "capacity")["parameters"]["hidden_dims"] = [8]
+
+    after = _table_with(tmp_path, change)
+    changed = {name for name in before if before[name].hash != after[name].hash}
+    assert changed == {"capacity", "comparison", "reproducibility"}
+
+    def change_source(table):
+        next(v for v in table["variants"] if v["name"] == "realistic")["parameters"]["epochs"] = 40
+
+    changed = {name for name, run in _table_with(tmp_path, change_source).items() if run.hash != before[name].hash}
+    assert changed == {"realistic", "comparison", "reproducibility"} | {n for n in before if n.startswith("dynamics")}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: t["variants"][0]["parameters"].update(optimizer="rmsprop"), "parameter 'optimizer'"),
+        (lambda t: t["variants"].append(dict(t["variants"][0])), "parameter 'name'"),
+        (lambda t: t["variants"].append({"name": "dyn", "template": "penalty_dynamics", "parameters": {"penalty": 3}}), "parameter 'penalty'"),
+        (lambda t: t["variants"].append({"name": "x", "template": "nope"}), "parameter 'template'"),
+    ],
+)
+def test_bad_tables_are_rejected_naming_the_problem(tmp_path, change, message):
+    with pytest.raises(ValueError, match=message):
+        _table_with(tmp_path, change)
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory):
+    """A copy of the book sources built with plain `jupyter-book build` and tiny
+    parameters: the Sphinx extension must execute every notebook first."""
+    root = tmp_path_factory.mktemp("book")
+    for name in BOOK_SOURCES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("generated"))
+        else:
+            shutil.copy(source, root / name)
+    env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_SMOKE="1")
+    build = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"], env=env, capture_output=True, text=True)
+    return root, env, build
+
+
+def test_plain_jupyter_book_build_executes_everything_and_passes_with_zero_warnings(smoke_book):
+    root, _, build = smoke_book
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert "WARNING" not in build.stdout + build.stderr
+    runs = load_table(root / "variants.yml", root / "book/generated/custom_variants.yml")
+    for run in runs.values():
+        notebook = root / run.notebook.relative_to(paths.ROOT)
+        assert notebook.exists(), run.name
+        html = root / "_build/html" / notebook.relative_to(root).with_suffix(".html")
+        assert html.exists(), html
+
+
+def test_every_template_produces_its_glue_keys_and_no_error_output(smoke_book):
+    root, _, _ = smoke_book
+    executed = {}
+    for path in sorted((root / "book/generated").glob("*/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        executed.setdefault(notebook.metadata["trauma"]["template"], []).append((path, notebook))
+    assert set(executed) == set(GLUE_KEYS)
+    for template, keys in GLUE_KEYS.items():
+        for path, notebook in executed[template]:
+            outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+            glued = {o.metadata["scrapbook"]["name"] for o in outputs if "scrapbook" in o.get("metadata", {})}
+            assert keys <= glued, (path.name, keys - glued)
+            assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], path.name
+
+
+def test_pages_show_no_glue_debris(smoke_book):
+    root, _, _ = smoke_book
+    pages = list((root / "_build/html").rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        text = page.read_text()
+        for debris in ("&lt;Figure size", "<Figure size", "{glue", "it/s]", "TqdmWarning", "Traceback"):
+            assert debris not in text, (page.name, debris)
+
+
+def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    root, _, _ = smoke_book
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,2400"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    shots = tmp_path_factory.mktemp("screenshots")
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    try:
+        for page in ["book/intro.html", "book/generated/variants/01_realistic.html", "book/generated/comparison/01_comparison.html"]:
+            driver.get((root / "_build/html" / page).as_uri())
+            images = driver.execute_script(
+                "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
+            if "generated" in page:
+                assert len(images) >= 1, page
+            broken = [src for src, complete, width in images if not complete or width == 0]
+            assert not broken, (page, broken)
+            errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+            assert not errors, (page, errors)
+            shot = shots / (page.replace("/", "_") + ".png")
+            assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    finally:
+        driver.quit()
+
+
+def test_a_second_run_reuses_everything(smoke_book):
+    root, env, _ = smoke_book
+    done = subprocess.run([str(BIN / "trauma"), "run", "--all"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "up to date" in done.stdout
+
+
+def test_bad_parameters_to_trauma_run_stop_before_execution(smoke_book):
+    root, env, _ = smoke_book
+    before = sorted((root / "book/generated").rglob("*.ipynb"))
+    for extra, name in [(["-p", "hidden_dims", "[0]"], "hidden_dims"), (["-p", "optimiser", "adam"], "optimiser")]:
+        done = subprocess.run([str(BIN / "trauma"), "run", "extreme_penalty", "--name", "broken", *extra], env=env, capture_output=True, text=True)
+        assert done.returncode == 2 and f"parameter {name!r}" in done.stderr
+    done = subprocess.run([str(BIN / "trauma"), "run", "penalty_dynamics", "--name", "dyn", "-p", "penalty", "3"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "penalties of realistic" in done.stderr
+    assert sorted((root / "book/generated").rglob("*.ipynb")) == before
+    assert not (root / "book/generated/custom_variants.yml").exists()
+
+
+def test_a_readers_variant_becomes_a_page(smoke_book):
+    root, env, _ = smoke_book
+    done = subprocess.run([str(BIN / "trauma"), "run", "extreme_penalty", "--name", "mine", "-p", "hidden_dims", "[8]", "-p", "penalties", "[1, 3000]"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((root / "book/generated/results/mine/results.json").read_text())["parameters"]["penalties"] == [1.0, 3000.0]
+    build = subprocess.run([str(BIN / "trauma"), "book"], env=env, capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert (root / "_build/html/book/generated/variants/09_mine.html").exists()
+    assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()

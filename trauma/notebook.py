@@ -1,0 +1,26 @@
+"""Small helpers for the book's notebooks: glue numbers for the prose, show figures."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+
+def glue_value(key: str, value) -> None:
+    """Glue one value for `{glue:text}` in the prose, without displaying it."""
+    from myst_nb import glue
+
+    glue(key, value, display=False)
+
+
+def glue_stats(key: str, stats: dict, scale: float = 100.0) -> None:
+    """Glue <key>_mean, <key>_low, <key>_high (scaled, e.g. to percent) and <key>_n."""
+    for part in ("mean", "low", "high"):
+        glue_value(f"{key}_{part}", float(scale * stats[part]))
+    glue_value(f"{key}_n", int(stats["n"]))
+
+
+def glue_figure(key: str, figure) -> None:
+    """Glue a figure for a `{glue:figure}` directive and close it, so that it is
+    shown once, where the directive puts it (with its caption and number)."""
+    glue_value(key, figure)
+    plt.close(figure)

@@ -1,0 +1,178 @@
+"""Execute the book's notebooks with papermill: the stale ones, in parallel, safely.
+
+Runs are executed stage by stage (extreme-penalty variants, then the dynamics pages
+that read them, then the comparison, then the reproducibility page); within a stage
+they run side by side, one kernel per core. Each run executes into a staging folder
+and is moved into the book only when it finished without error; a failed run's
+notebook goes to book/generated/failed/ for reading, never into the book.
+
+    python -m trauma.pipeline SPEC.json   executes one run (used by `execute`)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import paths
+from .variants import Run, load_table
+
+KERNEL = "python3"
+
+
+class PipelineError(RuntimeError):
+    pass
+
+
+def injected_parameters(run: Run, runs: dict[str, Run]) -> dict:
+    """What papermill puts into the run's parameters cell."""
+    common = {"name": run.name, "title": run.title}
+    if run.template in ("extreme_penalty", "penalty_dynamics"):
+        return {**run.parameters, **common}
+    if run.template == "comparison":
+        return {**common, "variants": run.inputs, "titles": [runs[n].title for n in run.inputs]}
+    return {**common, "notebooks": {n: runs[n].notebook.relative_to(paths.ROOT).as_posix() for n in run.inputs}}
+
+
+def select(runs: dict[str, Run], names=None, force: bool = False) -> list[Run]:
+    """The runs to execute: the named ones (all if None) that are stale or forced,
+    plus any stale run they read, in execution order."""
+    wanted = set(runs if names is None else names)
+    unknown = wanted - set(runs)
+    if unknown:
+        raise PipelineError(f"unknown variant {sorted(unknown)[0]!r}; known: {', '.join(runs)}")
+    pending = list(wanted)
+    while pending:  # stale inputs of wanted runs are needed too
+        for name in runs[pending.pop()].inputs:
+            if name not in wanted and runs[name].stale:
+                wanted.add(name)
+                pending.append(name)
+    forced = set(names if names is not None else runs) if force else set()
+    return [run for name, run in runs.items() if name in wanted and (run.stale or name in forced)]
+
+
+def remove_orphans(runs: dict[str, Run]) -> None:
+    """Delete executed notebooks that no current run produces (renamed or removed
+    variants), so that the book's globs pick up nothing stale."""
+    expected = {run.notebook for run in runs.values()}
+    for section in {run.section for run in runs.values()}:
+        for notebook in paths.section_dir(section).glob("*.ipynb"):
+            if notebook not in expected:
+                notebook.unlink()
+
+
+def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, log=print) -> None:
+    """Execute runs stage by stage, each stage in parallel. Raises PipelineError
+    naming the failed runs (after the stage's other runs have finished)."""
+    workers = workers or os.cpu_count() or 1
+    lock = threading.Lock()
+    log_line = log
+
+    def log(message: str) -> None:  # whole lines, also from parallel threads
+        with lock:
+            log_line(message)
+
+    stages: dict[str, list[Run]] = {}
+    for run in todo:
+        stages.setdefault(run.template, []).append(run)
+    total, done = len(todo), 0
+    for stage in stages.values():
+        parallel = min(workers, len(stage))
+        env = dict(os.environ, OMP_NUM_THREADS="1") if parallel > 1 else dict(os.environ)
+
+        def one(run: Run):
+            log(f"  running  {run.name} ({run.template}) ...")
+            started = time.perf_counter()
+            error = _execute_in_subprocess(run, injected_parameters(run, runs), env)
+            return run, error, time.perf_counter() - started
+
+        failures = []
+        with ThreadPoolExecutor(parallel) as pool:
+            for run, error, seconds in pool.map(one, stage):
+                done += 1
+                if error:
+                    failures.append(f"{run.name}: {error}")
+                    log(f"[{done}/{total}] FAILED   {run.name} after {seconds:.0f} s")
+                else:
+                    log(f"[{done}/{total}] done     {run.name} in {seconds:.0f} s")
+        if failures:
+            raise PipelineError("execution failed:\n  " + "\n  ".join(failures))
+
+
+def run_stale(names=None, force: bool = False, workers: int | None = None, log=print) -> list[Run]:
+    """Load the table, execute what is stale (or named/forced), return what ran."""
+    runs = load_table()
+    remove_orphans(runs)
+    todo = select(runs, names, force)
+    if not todo:
+        log("All executed notebooks are up to date.")
+        return []
+    log(f"Executing {len(todo)} of {len(runs)} notebooks: {', '.join(r.name for r in todo)}")
+    execute(todo, runs, workers, log)
+    return todo
+
+
+def _execute_in_subprocess(run: Run, parameters: dict, env: dict) -> str | None:
+    spec = {
+        "name": run.name,
+        "template": run.template,
+        "title": run.title,
+        "hash": run.hash,
+        "parameters": parameters,
+        "output": str(run.notebook),
+    }
+    done = subprocess.run([sys.executable, "-m", "trauma.pipeline", json.dumps(spec)], env=env, capture_output=True, text=True)
+    if done.returncode == 0:
+        return None
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return lines[-1] if lines else f"exit status {done.returncode}"
+
+
+def _execute_one(spec: dict) -> None:
+    """Child process: template -> notebook with title and hash -> papermill -> book."""
+    import jupytext
+    import nbformat
+    import papermill
+
+    notebook = jupytext.read(paths.template(spec["template"]))
+    for cell in notebook.cells:  # labels unique per page: @variant@ -> the run's name
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace("@variant@", spec["name"].replace("_", "-"))
+    first = notebook.cells[0]
+    if first.cell_type == "markdown" and first.source.startswith("# "):
+        first.source = "\n".join([f"# {spec['title']}", *first.source.splitlines()[1:]])
+    notebook.metadata["trauma"] = {"variant": spec["name"], "template": spec["template"], "hash": spec["hash"]}
+    notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+
+    paths.STAGING.mkdir(parents=True, exist_ok=True)
+    source = paths.STAGING / f"{spec['name']}.input.ipynb"
+    staged = paths.STAGING / f"{spec['name']}.ipynb"
+    nbformat.write(notebook, source)
+    try:
+        papermill.execute_notebook(
+            str(source), str(staged), parameters=spec["parameters"], kernel_name=KERNEL,
+            progress_bar=False, cwd=str(paths.ROOT),
+        )
+    except Exception as error:
+        paths.FAILED.mkdir(parents=True, exist_ok=True)
+        failed = paths.FAILED / f"{spec['name']}.ipynb"
+        if staged.exists():
+            staged.replace(failed)
+        message = str(error).strip().splitlines()
+        raise SystemExit(f"{type(error).__name__}: {message[-1] if message else ''} (see {failed})") from None
+    finally:
+        source.unlink(missing_ok=True)
+    output = Path(spec["output"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staged.replace(output)
+    (paths.FAILED / f"{spec['name']}.ipynb").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    _execute_one(json.loads(sys.argv[1]))

@@ -1,0 +1,174 @@
+"""The table of papermill runs (variants.yml, plus variants a reader added with
+`trauma run TEMPLATE --name NAME -p ...`): load, check, and decide what is stale.
+
+Each run has a content hash of its template notebook, its parameters and title,
+the `trauma` source, and the hashes of the runs it reads (a dynamics page reads its
+source variant's results; the comparison reads every extreme-penalty variant; the
+reproducibility page reads every other run). An executed notebook whose stored hash
+equals the current one is up to date and is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import paths
+from .params import ParameterError
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+SMOKE_ENV = "TRAUMA_SMOKE"  # set to 1: every run uses its template's tiny smoke parameters
+
+
+@dataclass
+class Run:
+    name: str
+    template: str
+    title: str
+    parameters: dict
+    section: str
+    position: int  # order within its section, for file names and the table of contents
+    custom: bool = False
+    inputs: list = field(default_factory=list)  # names of the runs it reads
+    hash: str = ""
+
+    @property
+    def notebook(self) -> Path:
+        """Where the executed notebook goes (a page of the book)."""
+        return paths.section_dir(self.section) / f"{self.position:02d}_{self.name}.ipynb"
+
+    def stored_hash(self) -> str | None:
+        if not self.notebook.exists():
+            return None
+        return nbformat.read(self.notebook, as_version=4).metadata.get("trauma", {}).get("hash")
+
+    @property
+    def stale(self) -> bool:
+        return self.stored_hash() != self.hash
+
+
+def smoke_mode() -> bool:
+    return os.environ.get(SMOKE_ENV, "") not in ("", "0")
+
+
+def _read_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text()) if path.exists() else {}
+
+
+def load_table(table_path: Path | None = None, custom_path: Path | None = None) -> dict[str, Run]:
+    """Every run, checked, in execution order (templates in the order the table lists
+    them, so that a run only reads runs that come before it), with hashes."""
+    table = _read_yaml(table_path or paths.VARIANTS_TABLE)
+    templates = table["templates"]
+    entries = [dict(e, custom=False) for e in table["variants"]]
+    entries += [dict(e, custom=True) for e in _read_yaml(custom_path or paths.CUSTOM_VARIANTS).get("variants", [])]
+
+    runs: dict[str, Run] = {}
+    per_section: dict[str, int] = {}
+    for template in templates:  # execution order
+        for entry in entries:
+            if entry.get("template") not in templates:
+                raise ParameterError("template", "one of " + ", ".join(templates), entry.get("template"))
+            if entry["template"] != template:
+                continue
+            name = entry.get("name", "")
+            if not NAME_PATTERN.match(str(name)):
+                raise ParameterError("name", "lower-case letters, digits and _, starting with a letter", name)
+            if name in runs:
+                raise ParameterError("name", "unique across variants.yml and the custom variants", name)
+            section = templates[template]["section"]
+            per_section[section] = per_section.get(section, 0) + 1
+            parameters = dict(entry.get("parameters") or {})
+            if smoke_mode():
+                parameters.update(templates[template].get("smoke") or {})
+            runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section], entry["custom"])
+    for run in runs.values():
+        run.inputs = _inputs(run, runs)
+        check_parameters(run, runs)
+    _hash_all(runs)
+    return runs
+
+
+def _inputs(run: Run, runs: dict[str, Run]) -> list[str]:
+    if run.template == "penalty_dynamics":
+        return [run.parameters.get("source", "realistic")]
+    if run.template == "comparison":
+        return [r.name for r in runs.values() if r.template == "extreme_penalty"]
+    if run.template == "reproducibility":
+        return [r.name for r in runs.values() if r.template != "reproducibility"]
+    return []
+
+
+def check_parameters(run: Run, runs: dict[str, Run]) -> None:
+    """Raise ParameterError for parameters the template would reject, before any run."""
+    from .extreme_penalty.config import SweepConfig
+
+    if run.template == "extreme_penalty":
+        SweepConfig.from_overrides(run.parameters)
+    elif run.template == "penalty_dynamics":
+        unknown = set(run.parameters) - {"penalty", "source"}
+        if unknown:
+            raise ParameterError(sorted(unknown)[0], "one of the known parameters: penalty, source", sorted(unknown)[0])
+        source = runs.get(run.inputs[0])
+        if source is None or source.template != "extreme_penalty":
+            names = [r.name for r in runs.values() if r.template == "extreme_penalty"]
+            raise ParameterError("source", "the name of an extreme_penalty variant: " + ", ".join(names), run.inputs[0])
+        penalties = SweepConfig.from_overrides(source.parameters).penalties
+        if run.parameters.get("penalty") not in penalties:
+            allowed = f"one of the penalties of {source.name}: " + ", ".join(f"{p:g}" for p in penalties)
+            raise ParameterError("penalty", allowed, run.parameters.get("penalty"))
+    elif run.parameters:
+        raise ParameterError(sorted(run.parameters)[0], f"nothing: {run.template} takes no parameters", run.parameters)
+
+
+# Orchestration only: changing these cannot change what a notebook computes or shows.
+NOT_HASHED = {"cli.py", "book_extension.py"}
+
+
+def source_digest() -> str:
+    """Hash of the trauma package's source files (all but NOT_HASHED)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(p for p in package.rglob("*.py") if p.name not in NOT_HASHED):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _hash_all(runs: dict[str, Run]) -> None:
+    source = source_digest()
+    for run in runs.values():  # execution order: inputs are hashed first
+        digest = hashlib.sha256()
+        digest.update(paths.template(run.template).read_bytes())
+        digest.update(json.dumps({"title": run.title, "parameters": run.parameters}, sort_keys=True).encode())
+        digest.update(source.encode())
+        for name in run.inputs:
+            digest.update(runs[name].hash.encode())
+        run.hash = digest.hexdigest()[:16]
+
+
+def add_custom_variant(name: str, template: str, parameters: dict, title: str | None = None) -> None:
+    """Record a reader's own variant (git-ignored) so that `trauma book` includes it.
+    Checks it against the whole table first; nothing is written if it is rejected."""
+    path = paths.CUSTOM_VARIANTS
+    custom = _read_yaml(path).get("variants", [])
+    custom = [v for v in custom if v["name"] != name]
+    entry = {"name": name, "template": template, "title": title or f"Your variant: {name}", "parameters": parameters}
+    table = _read_yaml(paths.VARIANTS_TABLE)
+    if any(v["name"] == name for v in table["variants"]):
+        raise ParameterError("--name", "a name not already used in variants.yml", name)
+    with tempfile.TemporaryDirectory() as folder:  # check the whole table before writing
+        candidate = Path(folder) / "custom_variants.yml"
+        candidate.write_text(yaml.safe_dump({"variants": custom + [entry]}, sort_keys=False))
+        load_table(custom_path=candidate)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(candidate, path)

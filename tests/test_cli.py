@@ -86,8 +86,8 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
 
     png = (a / "overcorrection.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width = int.from_bytes(png[16:20], "big")
-    assert width > 3000  # four panels at 300 DPI
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width > 2500 and height > 2000  # four panels, 2 x 2, at 300 DPI
 
     loaded = outputs.load_results(a)
     assert loaded.config == SweepConfig(**document["parameters"]) and loaded.config.seeds == 2

@@ -32,8 +32,12 @@ def plot_overcorrection(summary, path=None, column: str = "overcorrection"):
     """Over-correction (%) against the penalty, one panel per probe set, one curve per
     group, shaded 95 % CI over seeds."""
     probes = list(dict.fromkeys(summary.probe))
-    fig, axes = plt.subplots(1, len(probes), figsize=(4.2 * len(probes), 3.8), sharey=True, squeeze=False)
-    for ax, probe in zip(axes[0], probes):
+    columns = min(2, len(probes))
+    rows = -(-len(probes) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4.0 * rows), sharey=True, squeeze=False)
+    for ax in axes.flat[len(probes):]:
+        ax.set_visible(False)
+    for ax, probe in zip(axes.flat, probes):
         cells = summary[summary.probe == probe]
         groups = list(dict.fromkeys(cells.group))
         colours = plt.cm.viridis(np.linspace(0, 0.9, len(groups))) if len(groups) > 4 else [f"C{i}" for i in range(len(groups))]
@@ -46,7 +50,8 @@ def plot_overcorrection(summary, path=None, column: str = "overcorrection"):
         ax.legend(fontsize=7, title="group" if probe != "distance" else "x0 window", title_fontsize=7)
         ax.grid(alpha=0.3)
     n = int(summary[f"{column}_n"].max())
-    axes[0][0].set_ylabel(("excess " if column.startswith("excess") else "") + f"over-correction, % (mean, 95 % CI, n = {n} seeds)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(("excess " if column.startswith("excess") else "") + f"over-correction, %\n(mean, 95 % CI, n = {n} seeds)")
     fig.tight_layout()
     return _save(fig, path)
 

@@ -85,7 +85,7 @@ def prediction_table(summary: pd.DataFrame) -> pd.DataFrame:
                     "verdict": verdict(kind, value, low, high),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(["λ", "group"])
 
 
 def paired_difference(result: SweepResult, penalty: float, group_a: str, group_b: str, column: str = "excess_overcorrection") -> dict:
@@ -107,27 +107,45 @@ def direction(low: float, high: float) -> str:
     return "opposite" if high < 0 else "not supported (CI includes 0)"
 
 
+GROUP_LABELS = {"rho=0.8": "ρ = 0.8", "rho=0.4": "ρ = 0.4", "rho=0.1": "ρ = 0.1", CONTROL: "the unmoved control"}
+
+
+def first_layer_lead(result: SweepResult, penalty: float) -> dict:
+    """Per seed: the first layer's weight change against the λ = 1 network minus the
+    largest change of any other layer (positive: the first layer moved most)."""
+    weights = result.weights[result.weights.penalty == penalty].pivot(index="seed", columns="layer", values="change_from_reference")
+    mean, low, high, n = mean_ci(weights[1] - weights.drop(columns=1).max(axis=1))
+    return {"mean": mean, "low": low, "high": high, "n": n}
+
+
 def hypothesis_table(result: SweepResult) -> pd.DataFrame:
-    """The specification's qualitative claims, tested at the largest penalty."""
+    """The specification's qualitative claims, tested at the largest penalty with
+    paired per-seed differences."""
     summary = result.summary()
     top = max(result.config.penalties)
-    excess = cell(summary, "excess_overcorrection", penalty=top, probe="correlation", group="rho=0.8")
-    rows = [("Over-correction on the ρ = 0.8 probes rises above its λ = 1 level", excess, "excess over λ = 1")]
-    for group in ("rho=0.4", "rho=0.1", CONTROL):
-        rows.append((f"It spreads further along ρ = 0.8 features than along {group}", paired_difference(result, top, "rho=0.8", group), f"ρ = 0.8 minus {group}"))
-    rows.append(("It spreads further along ρ = 0.4 features than along ρ = 0.1", paired_difference(result, top, "rho=0.4", "rho=0.1"), "ρ = 0.4 minus ρ = 0.1"))
+    label = GROUP_LABELS
+    rows = [(
+        "Over-correction on the ρ = 0.8 probes rises above its λ = 1 level",
+        "excess over λ = 1, points", cell(summary, "excess_overcorrection", penalty=top, probe="correlation", group="rho=0.8"), True,
+    )]
+    for a, b in (("rho=0.8", "rho=0.4"), ("rho=0.8", "rho=0.1"), ("rho=0.8", CONTROL), ("rho=0.4", "rho=0.1")):
+        rows.append((f"It spreads further along {label[a]} features than along {label[b]}",
+                     f"{label[a]} minus {label[b]}, points", paired_difference(result, top, a, b), True))
+    if len(result.config.hidden_dims) > 0:
+        rows.append(("The penalty changes the first layer's weights most",
+                     "layer 1 minus the largest other layer, ‖w − w(λ = 1)‖", first_layer_lead(result, top), False))
     table = pd.DataFrame(
         [
             {
-                "claim (at λ = %g)" % top: claim,
+                f"claim (at λ = {top:g})": claim,
                 "measured": measured,
-                "observed (mean [95 % CI])": format_ci(stats["mean"], stats["low"], stats["high"], percent=True),
+                "observed (mean [95 % CI])": format_ci(stats["mean"], stats["low"], stats["high"], percent=percent, digits=1 if percent else 2),
                 "verdict": direction(stats["low"], stats["high"]),
             }
-            for claim, stats, measured in rows
+            for claim, measured, stats, percent in rows
         ]
     )
-    return table
+    return table.set_index(table.columns[0])
 
 
 def layer_change_table(result: SweepResult) -> pd.DataFrame:
@@ -142,7 +160,7 @@ def layer_change_table(result: SweepResult) -> pd.DataFrame:
             f"‖w(λ={top:g}) − w(λ=1)‖": [format_ci(r.change_from_reference_mean, r.change_from_reference_low, r.change_from_reference_high, digits=2) for r in layers.itertuples()],
             "‖w − w_init‖ / ‖w_init‖": [format_ci(r.relative_change_from_init_mean, r.relative_change_from_init_low, r.relative_change_from_init_high, digits=2) for r in layers.itertuples()],
         }
-    )
+    ).set_index("layer")
 
 
 def decision_profile(models: dict, x0_grid: np.ndarray, points: int = 200, seed: int = 0) -> pd.DataFrame:

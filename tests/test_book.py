@@ -194,3 +194,19 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert (root / "_build/html/book/generated/variants/09_mine.html").exists()
     assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
+
+
+def test_a_failed_run_leaves_no_page_behind(smoke_book):
+    root, env, _ = smoke_book
+    template = root / "notebooks/reproducibility.md"
+    original = template.read_text()
+    page = next((root / "book/generated/reproducibility").glob("*.ipynb"))
+    try:
+        template.write_text(original + '\n```{code-cell} ipython3\nraise RuntimeError("boom")\n```\n')
+        done = subprocess.run([str(BIN / "trauma"), "run", "reproducibility"], env=env, capture_output=True, text=True)
+        assert done.returncode == 1 and "reproducibility" in done.stderr and "boom" in done.stderr
+        assert not page.exists() and not list((root / "book/generated/.staging").glob("*.ipynb"))
+        failed = nbformat.read(root / "book/generated/failed/reproducibility.ipynb", as_version=4)
+        assert any(o.output_type == "error" for cell in failed.cells if cell.cell_type == "code" for o in cell.outputs)
+    finally:
+        template.write_text(original)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import paths
@@ -94,7 +94,8 @@ def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, l
 
         failures = []
         with ThreadPoolExecutor(parallel) as pool:
-            for run, error, seconds in pool.map(one, stage):
+            for future in as_completed([pool.submit(one, run) for run in stage]):
+                run, error, seconds = future.result()
                 done += 1
                 if error:
                     failures.append(f"{run.name}: {error}")
@@ -164,6 +165,7 @@ def _execute_one(spec: dict) -> None:
         failed = paths.FAILED / f"{spec['name']}.ipynb"
         if staged.exists():
             staged.replace(failed)
+        Path(spec["output"]).unlink(missing_ok=True)  # no out-of-date page stays in the book
         message = str(error).strip().splitlines()
         raise SystemExit(f"{type(error).__name__}: {message[-1] if message else ''} (see {failed})") from None
     finally:

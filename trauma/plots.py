@@ -56,6 +56,14 @@ def plot_overcorrection(summary, path=None, column: str = "overcorrection"):
     return _save(fig, path)
 
 
+def _finish(fig, ax, path):
+    """Legend, grid, layout of a one-panel figure; save it if a path is given."""
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _band(ax, x, summary, column, scale=1.0, **style):
     line = ax.plot(x, scale * summary[f"{column}_mean"], **style)[0]
     ax.fill_between(x, scale * summary[f"{column}_low"], scale * summary[f"{column}_high"], color=line.get_color(), alpha=0.2)
@@ -80,10 +88,7 @@ def plot_boundary_sensitivity(summary, path=None):
     ax.text(0.03, 0.97, "trauma at x0 = -2.5 (dotted)\ndecision boundary x0 = -0.5 (dashed)", transform=ax.transAxes, va="top", fontsize=7)
     ax.set_xlabel("x0 window centre minus -2.5 (negative: beyond the trauma)")
     ax.set_ylabel("risky inputs predicted safe, % (95 % CI)")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, path)
 
 
 def plot_weight_change(weights_summary, path=None, column: str = "change_from_reference"):
@@ -99,10 +104,7 @@ def plot_weight_change(weights_summary, path=None, column: str = "change_from_re
     ax.set_xlabel("layer")
     ax.set_ylabel({"change_from_reference": "‖w − w(λ = 1, same seed)‖", "change_from_init": "‖w − w_init‖",
                    "relative_change_from_init": "‖w − w_init‖ / ‖w_init‖"}[column])
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, path)
 
 
 def plot_training_curves(training_summary, column: str, path=None, log: bool = False, penalties=None):
@@ -118,10 +120,7 @@ def plot_training_curves(training_summary, column: str, path=None, log: bool = F
     ax.set_xlabel("epoch (0 = initialisation)")
     ax.set_ylabel({"loss": "mean training loss (penalty-weighted)",
                    "gradient_ratio": "‖∇L_trauma‖ / ‖∇L_normal‖ per example"}[column])
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, path)
 
 
 def plot_decision_profiles(profiles: dict, path=None):
@@ -135,10 +134,7 @@ def plot_decision_profiles(profiles: dict, path=None):
         ax.axvline(x, color="grey", lw=0.8, ls=style)
     ax.set_xlabel("x0 (other features on the data manifold)")
     ax.set_ylabel("share of inputs, % (95 % CI over seeds)")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, path)
 
 
 def plot_variant_comparison(table, path=None):

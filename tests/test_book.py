@@ -139,6 +139,7 @@ def test_pages_show_no_glue_debris(smoke_book):
 def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.wait import WebDriverWait
 
     root, _, _ = smoke_book
     options = webdriver.ChromeOptions()
@@ -151,7 +152,10 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
     try:
         for page in ["book/intro.html", "book/generated/variants/01_realistic.html", "book/generated/comparison/01_comparison.html"]:
-            driver.get((root / "_build/html" / page).as_uri())
+            url = (root / "_build/html" / page).as_uri()
+            driver.get(url)
+            WebDriverWait(driver, 60).until(lambda d: d.current_url == url and d.execute_script(
+                "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete);"))
             images = driver.execute_script(
                 "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
             if "generated" in page:

@@ -37,7 +37,6 @@ class Run:
     parameters: dict
     section: str
     position: int  # order within its section, for file names and the table of contents
-    custom: bool = False
     inputs: list = field(default_factory=list)  # names of the runs it reads
     hash: str = ""
 
@@ -69,17 +68,15 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
     them, so that a run only reads runs that come before it), with hashes."""
     table = _read_yaml(table_path or paths.VARIANTS_TABLE)
     templates = table["templates"]
-    entries = [dict(e, custom=False) for e in table["variants"]]
-    entries += [dict(e, custom=True) for e in _read_yaml(custom_path or paths.CUSTOM_VARIANTS).get("variants", [])]
+    entries = table["variants"] + _read_yaml(custom_path or paths.CUSTOM_VARIANTS).get("variants", [])
+    for entry in entries:
+        if entry.get("template") not in templates:
+            raise ParameterError("template", "one of " + ", ".join(templates), entry.get("template"))
 
     runs: dict[str, Run] = {}
     per_section: dict[str, int] = {}
     for template in templates:  # execution order
-        for entry in entries:
-            if entry.get("template") not in templates:
-                raise ParameterError("template", "one of " + ", ".join(templates), entry.get("template"))
-            if entry["template"] != template:
-                continue
+        for entry in (e for e in entries if e["template"] == template):
             name = entry.get("name", "")
             if not NAME_PATTERN.match(str(name)):
                 raise ParameterError("name", "lower-case letters, digits and _, starting with a letter", name)
@@ -90,7 +87,7 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
             parameters = dict(entry.get("parameters") or {})
             if smoke_mode():
                 parameters.update(templates[template].get("smoke") or {})
-            runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section], entry["custom"])
+            runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section])
     for run in runs.values():
         run.inputs = _inputs(run, runs)
         check_parameters(run, runs)

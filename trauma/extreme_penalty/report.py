@@ -88,14 +88,17 @@ def prediction_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["λ", "group"])
 
 
+def _stats(values) -> dict:
+    """mean, low, high, n of per-seed values (the shape `cell` returns)."""
+    return dict(zip(("mean", "low", "high", "n"), mean_ci(values)))
+
+
 def paired_difference(result: SweepResult, penalty: float, group_a: str, group_b: str, column: str = "excess_overcorrection") -> dict:
     """Per-seed difference of a column between two correlation groups at one penalty
     (the same seeds, networks and base inputs): mean, low, high, n."""
     probes = result.probes
     rows = probes[(probes.penalty == penalty) & (probes.probe == "correlation")].set_index(["seed", "group"])[column]
-    difference = rows.xs(group_a, level="group") - rows.xs(group_b, level="group")
-    mean, low, high, n = mean_ci(difference)
-    return {"mean": mean, "low": low, "high": high, "n": n}
+    return _stats(rows.xs(group_a, level="group") - rows.xs(group_b, level="group"))
 
 
 def direction(low: float, high: float) -> str:
@@ -114,8 +117,7 @@ def first_layer_lead(result: SweepResult, penalty: float) -> dict:
     """Per seed: the first layer's weight change against the λ = 1 network minus the
     largest change of any other layer (positive: the first layer moved most)."""
     weights = result.weights[result.weights.penalty == penalty].pivot(index="seed", columns="layer", values="change_from_reference")
-    mean, low, high, n = mean_ci(weights[1] - weights.drop(columns=1).max(axis=1))
-    return {"mean": mean, "low": low, "high": high, "n": n}
+    return _stats(weights[1] - weights.drop(columns=1).max(axis=1))
 
 
 def hypothesis_table(result: SweepResult) -> pd.DataFrame:

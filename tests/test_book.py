@@ -2,6 +2,7 @@
 copy of the repository (tiny parameters), checked in a real headless Chromium."""
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -19,9 +20,11 @@ REPO = paths.ROOT
 BIN = Path(sys.executable).parent
 BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
 GLUE_KEYS = {  # a few keys each template's prose needs
-    "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "tbl_predictions", "tbl_hypotheses", "ex_rho08_mean", "dist_at_high"},
+    "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "fig_spikes", "tbl_predictions",
+                        "tbl_hypotheses", "ex_rho08_mean", "ex_normal_word", "dist_at_high", "beyond_vs_at_word"},
     "penalty_dynamics": {"fig_loss", "fig_ratio", "fig_weights", "fig_profile", "safe_at_trauma_lam_mean"},
-    "comparison": {"tbl_headline", "fig_comparison", "realistic_correlation_rho08_mean", "off_manifold_adjacent_off_manifold_low"},
+    "comparison": {"tbl_headline", "tbl_final", "fig_comparison", "realistic_correlation_rho08_mean",
+                   "off_manifold_adjacent_off_manifold_low", "realistic_effect_word", "stable_vs_realistic_spikes_word"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
 }
 
@@ -31,7 +34,8 @@ def test_the_table_lists_the_required_variants_and_drives_the_toc():
     expected = {
         "realistic": {}, "pedagogical": {"hidden_dims": [16, 8], "oversample": 100}, "capacity": {"hidden_dims": [16, 8]},
         "density": {"num_trauma": 100}, "rumination": {"oversample": 100}, "linear": {"hidden_dims": []},
-        "off_manifold": {"trauma_placement": "off_manifold"}, "sgd": {"optimizer": "sgd"},
+        "off_manifold": {"trauma_placement": "off_manifold"}, "sgd": {"optimizer": "sgd", "learning_rate": 0.01},
+        "stable": {"lr_schedule": "cosine"},
     }
     for name, parameters in expected.items():
         assert runs[name].template == "extreme_penalty" and runs[name].parameters == parameters
@@ -196,7 +200,7 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
     assert json.loads((root / "book/generated/results/mine/results.json").read_text())["parameters"]["penalties"] == [1.0, 3000.0]
     build = subprocess.run([str(BIN / "trauma"), "book"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    assert (root / "_build/html/book/generated/variants/09_mine.html").exists()
+    assert (root / "_build/html/book/generated/variants/10_mine.html").exists()
     assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
 
 
@@ -214,3 +218,61 @@ def test_a_failed_run_leaves_no_page_behind(smoke_book):
         assert any(o.output_type == "error" for cell in failed.cells if cell.cell_type == "code" for o in cell.outputs)
     finally:
         template.write_text(original)
+
+
+# Words that state a result: in prose that reports glued numbers they must be glued
+# too (computed by the notebook), never typed, so a rerun cannot leave a sentence
+# its own numbers contradict.
+CLAIM_WORDS = {
+    "more", "less", "fewer", "higher", "lower", "larger", "smaller", "further", "farther", "rise", "rises", "fall",
+    "falls", "increase", "increases", "decrease", "decreases", "grows", "stronger", "weaker", "supported",
+    "inconclusive", "opposite", "hardly", "barely", "most", "least", "exceeds", "dominates", "consistently",
+}
+
+
+def _prose_paragraphs(text: str):
+    """Paragraphs of MyST text outside code cells and directives (figure captions
+    describe, they do not claim), with their line numbers."""
+    import re
+
+    text = re.sub(r"^(`{3,}).*?^\1", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S | re.M)
+    line = 1
+    for block in re.split(r"(\n\s*\n)", text):
+        if block.strip() and not block.lstrip().startswith(("---", "#", "|")):
+            yield line, block
+        line += block.count("\n")
+
+
+def test_result_sentences_glue_their_comparison_words():
+    import re
+
+    sources = sorted((REPO / "book").glob("*.md")) + sorted((REPO / "notebooks").glob("*.md"))
+    typed = []
+    for path in sources:
+        for line, paragraph in _prose_paragraphs(path.read_text()):
+            if "{glue:text}" not in paragraph:
+                continue  # no results in it
+            # glued values, other roles, code, and quotations of the specification are not typed claims
+            bare = re.sub(r"\{glue:text\}`[^`]*`|\{[a-z]+\}`[^`]*`|`[^`]*`|\"[^\"]*\"", " ", paragraph)
+            words = set(re.findall(r"[a-z]+", bare.lower())) & CLAIM_WORDS
+            if words:
+                typed.append(f"{path.relative_to(REPO)}:{line}: {sorted(words)}")
+    assert not typed, "typed comparison words in result prose (glue them):\n" + "\n".join(typed)
+
+
+def test_the_pages_show_the_words_their_notebooks_computed(smoke_book):
+    root, _, _ = smoke_book
+    for page in ("variants/01_realistic", "comparison/01_comparison"):
+        notebook = nbformat.read(root / f"book/generated/{page}.ipynb", as_version=4)
+        words = {}
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get("scrapbook", {}).get("name", "")
+                if name.endswith("_word"):
+                    words[name] = output["data"]["text/plain"].strip("'\"")
+        assert len(words) >= 8, page
+        html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
+        text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+        for name, word in words.items():
+            if name.startswith(("realistic", "ex_", "beyond", "diff_", "eq_", "spike", "acc_")):
+                assert word in text, (page, name, word)

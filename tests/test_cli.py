@@ -37,6 +37,10 @@ def sweep(out, *extra, quiet=True):
         ("learning_rate", "0"),
         ("oversample", "true"),
         ("learning_rte", "0.01"),  # unknown name
+        ("eval_epochs", "60"),  # more than the 50 epochs
+        ("noise_floor", "maybe"),
+        ("lr_schedule", "linear"),
+        ("penalties", "[1, 1.001, 10]"),  # the noise floor's penalty is added, not listed
     ],
 )
 def test_bad_input_fails_before_training_and_writes_nothing(tmp_path, capsys, name, value):
@@ -52,6 +56,9 @@ def test_error_messages_name_the_allowed_values(capsys, tmp_path):
     assert "on_manifold, off_manifold" in capsys.readouterr().err
     main(["sweep", "extreme-penalty", "-p", "learning_rte", "1", "--out", str(tmp_path / "x")])
     assert "learning_rate" in capsys.readouterr().err
+    main(["sweep", "extreme-penalty", "-p", "epochs", "3", "-p", "eval_epochs", "4", "--out", str(tmp_path / "x")])
+    assert "an integer from 1 to 3" in capsys.readouterr().err
+    assert SweepConfig(epochs=3).eval_epochs == 3 and SweepConfig().eval_epochs == 5
 
 
 def test_values_parse_as_yaml_including_exponents():
@@ -72,15 +79,24 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
 
     names = {"results.csv", "results.json", "summary.txt", "summary.csv", "training.csv", "weights.csv", "overcorrection.png", "checkpoints"}
     assert names <= {p.name for p in a.iterdir()}
-    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["penalty_1.pt", "penalty_1000.pt"]
+    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["penalty_1.001.pt", "penalty_1.pt", "penalty_1000.pt"]
 
     results = pd.read_csv(a / "results.csv")
-    assert len(results) == 2 * 2 * len(PROBE_LAYOUT)  # penalties x seeds x probe cells
+    assert len(results) == 3 * 2 * len(PROBE_LAYOUT)  # (penalties + noise floor) x seeds x probe cells
     assert (results[results.penalty == 1].excess_overcorrection == 0).all()
-    assert results.overcorrection.between(0, 1).all()
+    assert results.overcorrection.between(0, 1).all() and results.overcorrection_final.between(0, 1).all()
+    assert (results.evaluated_epochs == "1-2").all()  # two epochs: both are averaged
+
+    training = pd.read_csv(a / "training.csv")
+    assert len(training) == 3 * 2 * 3 and training.loss.isna().sum() == 6  # epochs 0-2; no loss before training
+    assert {"spike", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share"} <= set(training.columns)
+    weights = pd.read_csv(a / "weights.csv")
+    floor = weights[weights.penalty == 1.001].set_index(["seed", "layer"])
+    assert (floor.noise_floor == floor.relative_change_from_reference).all()
 
     document = json.loads((a / "results.json").read_text())
     assert document["parameters"]["penalties"] == [1.0, 1000.0] and document["seeds"] == [0, 1]
+    assert document["trained_penalties"] == [1.0, 1.001, 1000.0]
     assert document["versions"]["torch"].startswith("2.13.0")
     assert len(document["results"]) == len(results)
 
@@ -94,7 +110,8 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
     pd.testing.assert_frame_equal(loaded.summary(), pd.read_csv(a / "summary.csv"), check_dtype=False)
 
     text = (a / "summary.txt").read_text()
-    assert "correlation / rho=0.8" in text and "realised" in text and "Gradient magnitude ratio" in text
+    assert "correlation / rho=0.8" in text and "realised" in text and "Gradients of the trauma examples" in text
+    assert "percentile bootstrap" in text and "noise floor" in text
 
 
 def test_checkpoints_reproduce_the_reported_numbers(tmp_path):
@@ -106,7 +123,7 @@ def test_checkpoints_reproduce_the_reported_numbers(tmp_path):
         _, test = generate_dataset(seed=seed, base_examples=300)
         metrics = model.extract_metrics(test)
         for row in results[(results.penalty == 1000) & (results.seed == seed)].itertuples():
-            assert metrics[f"overcorrection/{row.probe}/{row.group}"] == pytest.approx(row.overcorrection)
+            assert metrics[f"overcorrection/{row.probe}/{row.group}"] == pytest.approx(row.overcorrection_final)
 
 
 def test_output_folder_rules(tmp_path, capsys, monkeypatch):

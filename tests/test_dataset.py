@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from trauma.extreme_penalty import dataset as ds
+from trauma.seeding import rng_for
 
 
 def test_one_factor_model_gives_the_requested_correlations():
@@ -77,6 +78,23 @@ def test_correlation_group_probes_differ_by_construction():
     assert abs(probes["correlation", "rho=0.8"].x[:, 1:4].mean() - 0.8 * ds.TRAUMA_X0) < 0.1
 
 
+def test_equal_distance_probes_move_every_group_equally_far():
+    probes = {(p.probe, p.group): p for p in ds.make_probes(np.random.default_rng(5))}
+    control = probes["equal_distance", ds.CONTROL].x
+    assert np.array_equal(control, probes["correlation", ds.CONTROL].x)
+    assert np.allclose(probes["equal_distance", "rho=0.8"].x, probes["correlation", "rho=0.8"].x)
+    moves = {}
+    for group, features in ds.CORRELATION_GROUPS.items():
+        moved = probes["equal_distance", group].x
+        others = [j for j in range(10) if j not in features]
+        assert np.array_equal(moved[:, others], control[:, others])
+        moves[group] = np.linalg.norm(moved - control, axis=1)
+    assert np.allclose(moves["rho=0.8"], moves["rho=0.4"]) and np.allclose(moves["rho=0.8"], moves["rho=0.1"])
+    # moved by rho x distance instead, the rho = 0.1 group moves an eighth as far per feature
+    by_rho = np.linalg.norm(probes["correlation", "rho=0.1"].x - control, axis=1)
+    assert np.allclose(by_rho, moves["rho=0.8"] * np.sqrt(2 * 0.01) / np.sqrt(3 * 0.64))
+
+
 def test_distance_windows_surround_the_trauma_and_stay_risky():
     distance = [p for p in ds.make_probes(np.random.default_rng(5)) if p.probe == "distance"]
     assert [p.distance for p in distance] == [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
@@ -104,6 +122,6 @@ def test_generate_dataset_keeps_the_seed_format():
     assert features.shape == (305, 10) and features.dtype == torch.float32
     assert labels.dtype == torch.int64 and mask.sum().item() == 5 and torch.all(groups == -1)
     features, labels, mask, cells = test.tensors
-    assert len(features) == sum(len(p.labels) for p in ds.make_probes(ds.rng_for(42, "probes")))
+    assert len(features) == sum(len(p.labels) for p in ds.make_probes(rng_for(42, "probes")))
     assert cells.unique().tolist() == list(range(len(ds.PROBE_LAYOUT)))
     assert mask.sum().item() == 0

@@ -6,22 +6,28 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from trauma.ensemble import epoch_order
 from trauma.extreme_penalty import ExtremePenaltyModel, compute_loss, generate_dataset
 from trauma.extreme_penalty.dataset import PROBE_LAYOUT
-from trauma.extreme_penalty.metrics import gradient_ratio, overcorrection, per_example_grad_norms
-from trauma.extreme_penalty.model import epoch_order, init_params, mlp_apply
+from trauma.extreme_penalty.metrics import GradientProbe, gradient_diagnostics, overcorrection
+from trauma.extreme_penalty.model import LOSS
+from trauma.mlp import MLPStack, backward, forward, init_member, outputs, per_example_grad_norms, with_ones
 
 
 def test_compute_loss_weights_trauma_examples_by_the_penalty():
-    outputs = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.5, 0.5, 3.0]])
+    outputs_ = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.5, 0.5, 3.0]])
     targets = torch.tensor([0, 1, 0])
     mask = torch.tensor([0.0, 0.0, 1.0])
-    per_example = F.cross_entropy(outputs, targets, reduction="none")
+    per_example = F.cross_entropy(outputs_, targets, reduction="none")
     expected = (per_example[0] + per_example[1] + 1000 * per_example[2]) / 3
-    assert compute_loss(outputs, targets, mask, 1000).item() == pytest.approx(expected.item(), rel=1e-6)
-    # a stack of models keeps its leading dimension
-    stacked = compute_loss(outputs.expand(4, 3, 3), targets.expand(4, 3), mask.expand(4, 3), torch.tensor([[1.0], [10.0], [100.0], [1000.0]]))
-    assert stacked.shape == (4,) and stacked[3].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert compute_loss(outputs_, targets, mask, 1000).item() == pytest.approx(expected.item(), rel=1e-6)
+    # the trainer's loss (gradient written out) gives the same value and autograd's gradient
+    z = outputs_.clone().requires_grad_(True)
+    compute_loss(z, targets, mask, 1000).backward()
+    weights = torch.tensor([[1.0, 1.0, 1000.0]])
+    value, grad = LOSS.value_and_grad(outputs_[None], LOSS.encode(targets)[None], weights)
+    assert value.item() == pytest.approx(expected.item(), rel=1e-6)
+    torch.testing.assert_close(grad[0], z.grad, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("hidden, shapes", [([], [(3, 10), (3,)]), ([16, 8], [(16, 10), (16,), (8, 16), (8,), (3, 8), (3,)])])
@@ -33,7 +39,7 @@ def test_architecture_and_initialisation(hidden, shapes):
     again = ExtremePenaltyModel(hidden, seed=3)
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
     x = torch.randn(7, 10)
-    assert torch.allclose(model(x), mlp_apply(list(model.parameters()), x), atol=1e-6)
+    torch.testing.assert_close(model(x), outputs(model.as_stack(), x[None])[0], rtol=1e-5, atol=1e-6)
 
 
 def test_default_model_is_the_seed_architecture():
@@ -41,47 +47,67 @@ def test_default_model_is_the_seed_architecture():
     assert [p.shape[0] for p in list(model.parameters())[::2]] == [64, 32, 16, 3]
 
 
-def test_stacked_forward_equals_each_model_alone():
-    params = [init_params([8], np.random.default_rng(s)) for s in range(3)]
-    stacked = [torch.stack(p) for p in zip(*params)]
+def test_a_stack_computes_each_member_exactly_as_alone():
+    dims = [10, 8, 3]
+    members = [init_member(dims, np.random.default_rng(s)) for s in range(3)]
+    stack = MLPStack.from_members(dims, members)
     x = torch.randn(3, 5, 10)
-    out = mlp_apply(stacked, x)
+    together = outputs(stack, x)
     for m in range(3):
-        assert torch.allclose(out[m], mlp_apply(params[m], x[m]), atol=1e-6)
+        assert torch.equal(together[m], outputs(MLPStack.from_members(dims, [members[m]]), x[m : m + 1])[0])
 
 
-def test_epoch_order_visits_trauma_examples_oversample_times():
-    order = epoch_order(100, np.array([98, 99]), 7, np.random.default_rng(0))
+def test_backward_matches_autograd_and_per_example_norms_match_one_example_at_a_time():
+    dims = [10, 6, 4, 3]
+    members = [init_member(dims, np.random.default_rng(s)) for s in range(2)]
+    stack = MLPStack.from_members(dims, members)
+    x, y = torch.randn(2, 4, 10), torch.tensor([[0, 1, 2, 0], [2, 2, 1, 0]])
+    w = torch.tensor([[1.0, 1.0, 1.0, 50.0], [1.0, 3.0, 1.0, 1.0]])
+    out, inputs = forward(stack.layers, with_ones(x))
+    grad_output = (torch.softmax(out, -1) - LOSS.encode(y)) * w.unsqueeze(-1)  # d sum_i w_i CE_i / d outputs
+    summed = torch.zeros_like(stack.flat)
+    deltas = backward(stack.layers, inputs, grad_output, stack.views(summed))
+    norms = per_example_grad_norms(inputs, deltas)
+    assert norms.shape == (2, 4)
+    for m, params in enumerate(members):
+        leaves = [torch.tensor(p, dtype=torch.float32, requires_grad=True) for p in params]
+
+        def loss_of(rows):
+            h = x[m, rows]
+            for i in range(0, len(leaves), 2):
+                h = F.linear(h, leaves[i], leaves[i + 1])
+                h = torch.relu(h) if i < len(leaves) - 2 else h
+            return (F.cross_entropy(h, y[m, rows], reduction="none") * w[m, rows]).sum()
+
+        grads = torch.autograd.grad(loss_of(slice(None)), leaves)
+        expected = MLPStack.from_members(dims, [[g.numpy() for g in grads]]).flat
+        ours = MLPStack(dims, 2, summed).select([m]).flat
+        torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-6)
+        for i in range(4):
+            one = torch.autograd.grad(loss_of(slice(i, i + 1)), leaves)
+            assert norms[m, i].item() == pytest.approx(torch.sqrt(sum(g.pow(2).sum() for g in one)).item(), rel=1e-4)
+
+
+def test_gradient_diagnostics_separate_the_penalty_from_what_it_multiplies():
+    dims = [10, 6, 3]
+    stack = MLPStack.from_members(dims, [init_member(dims, np.random.default_rng(0))] * 3)
+    x_trauma, x_normal = torch.randn(2, 10).expand(3, 2, 10), torch.randn(50, 10).expand(3, 50, 10)
+    y_trauma, y_normal = torch.zeros(3, 2, dtype=torch.long), torch.randint(0, 3, (50,)).expand(3, 50)
+    penalty = torch.tensor([1.0, 10.0, 1000.0])
+    found = gradient_diagnostics(stack, GradientProbe(x_trauma, y_trauma, penalty, x_normal, y_normal))
+    ratio, unweighted, aggregate, share = (found[k] for k in ("gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share"))
+    torch.testing.assert_close(unweighted, unweighted[0].expand(3))  # the same networks: the same unweighted ratio
+    torch.testing.assert_close(ratio, penalty * unweighted[0], rtol=1e-5, atol=0)
+    torch.testing.assert_close(aggregate, penalty * aggregate[0], rtol=1e-5, atol=0)
+    assert torch.all(share[1:] > share[:-1]) and torch.all((share > 0) & (share < 1))
+
+
+def test_epoch_order_visits_extra_examples_again():
+    order = epoch_order(100, np.random.default_rng(0), np.repeat([98, 99], 6))
     counts = np.bincount(order, minlength=100)
     assert len(order) == 100 + 2 * 6
     assert counts[98] == counts[99] == 7 and np.all(counts[:98] == 1)
-    plain = epoch_order(100, np.array([98, 99]), 1, np.random.default_rng(0))
-    assert sorted(plain) == list(range(100))
-
-
-def test_per_example_gradient_norms_match_autograd_one_example_at_a_time():
-    models = [init_params([6, 4], np.random.default_rng(s)) for s in range(2)]
-    stacked = [torch.stack(p) for p in zip(*models)]
-    x, y = torch.randn(2, 4, 10), torch.tensor([[0, 1, 2, 0], [2, 2, 1, 0]])
-    w = torch.tensor([[1.0, 1.0, 1.0, 50.0], [1.0, 3.0, 1.0, 1.0]])
-    fast = per_example_grad_norms(stacked, x, y, w)
-    assert fast.shape == (2, 4)
-    for m, params in enumerate(models):
-        assert torch.allclose(per_example_grad_norms(params, x[m], y[m], w[m]), fast[m], rtol=1e-5)
-        for i in range(4):
-            leaves = [p.clone().requires_grad_(True) for p in params]
-            loss = w[m, i] * F.cross_entropy(mlp_apply(leaves, x[m, i : i + 1]), y[m, i : i + 1])
-            grads = torch.autograd.grad(loss, leaves)
-            assert fast[m, i].item() == pytest.approx(torch.sqrt(sum(g.pow(2).sum() for g in grads)).item(), rel=1e-4)
-
-
-def test_gradient_ratio_scales_with_the_penalty_at_equal_weights():
-    params = [p.expand(3, *p.shape) for p in init_params([6], np.random.default_rng(0))]
-    x_trauma, x_normal = torch.randn(2, 10).expand(3, 2, 10), torch.randn(5, 10).expand(3, 5, 10)
-    y_trauma, y_normal = torch.zeros(3, 2, dtype=torch.long), torch.randint(0, 3, (5,)).expand(3, 5)
-    ratio = gradient_ratio(params, x_trauma, y_trauma, torch.tensor([1.0, 10.0, 1000.0]), x_normal, y_normal)
-    assert ratio[1] / ratio[0] == pytest.approx(10, rel=1e-4)
-    assert ratio[2] / ratio[0] == pytest.approx(1000, rel=1e-4)
+    assert sorted(epoch_order(100, np.random.default_rng(0))) == list(range(100))
 
 
 def test_overcorrection_counts_only_truly_risky_inputs():

@@ -1,23 +1,7 @@
-import numpy as np
 import pandas as pd
+import pytest
 
 from trauma.extreme_penalty import report
-
-
-def test_verdict_rules_for_predictions():
-    assert report.verdict("<", 5, 0.0, 4.9) == "supported"
-    assert report.verdict("<", 5, 5.0, 9.0) == "not supported (larger)"
-    assert report.verdict("<", 5, 2.0, 8.0) == "inconclusive"
-    assert report.verdict("~", 25, 10.0, 14.0) == "supported"  # reaches 12.5 .. 50
-    assert report.verdict("~", 25, 0.0, 12.0) == "not supported (smaller)"
-    assert report.verdict("~", 25, 51.0, 60.0) == "not supported (larger)"
-    assert report.verdict("~", 25, np.nan, np.nan).startswith("inconclusive")
-
-
-def test_direction_of_a_paired_effect():
-    assert report.direction(0.1, 2.0) == "supported"
-    assert report.direction(-2.0, -0.1) == "opposite"
-    assert report.direction(-1.0, 1.0).startswith("not supported")
 
 
 def test_prediction_table_reads_the_correlation_probes():
@@ -31,5 +15,37 @@ def test_prediction_table_reads_the_correlation_probes():
     assert len(table) == 6  # only the penalties the summary has
     assert table.loc[("1", "rho=0.8"), "verdict"] == "supported"
     assert table.loc[("10000", "rho=0.8"), "verdict"] == "supported"  # ~65 %
+    assert table.loc[("10000", "rho=0.4"), "verdict"] == "supported"  # ~35 %: 64-66 lies within 17.5-70
     assert table.loc[("10000", "rho=0.1"), "verdict"] == "not supported (larger)"  # ~12 %, observed 65 %
     assert table.loc[("10000", "rho=0.8"), "observed (mean [95 % CI])"] == "65.0 % [64.0, 66.0]"
+
+
+def test_group_differences_are_paired_by_seed():
+    rows = []
+    for seed in range(6):
+        for group, value in (("rho=0.8", 0.10 + 0.05 * seed), ("control", 0.08 + 0.05 * seed)):
+            rows.append({"penalty": 100.0, "seed": seed, "probe": "correlation", "group": group, "excess_overcorrection": value})
+    result = type("R", (), {"probes": pd.DataFrame(rows)})()
+    test = report.group_difference(result, 100.0, "rho=0.8", "control")
+    assert test["mean"] == 0.02 or abs(test["mean"] - 0.02) < 1e-12
+    assert test["positive"] == 6 and test["direction"] == "positive"  # unpaired, the spread across seeds would hide it
+
+
+def test_loss_spikes_are_counted_after_the_first_epochs_only():
+    import numpy as np
+
+    from trauma.extreme_penalty.config import SweepConfig
+    from trauma.extreme_penalty.ensemble import GridRun
+    from trauma.extreme_penalty.sweep import SweepResult, _training_table
+
+    loss = np.full((2, 12), 0.3)
+    loss[0, 1] = 5.0  # epoch 2: still learning, not a spike
+    loss[1, [7, 10]] = [0.9, 0.61]  # epochs 8 and 11: both above twice the median (0.3)
+    trained = type("T", (), {"loss": loss})()
+    run = GridRun(penalties=np.array([1.0, 10000.0]), seeds=np.array([0, 0]), trained=trained,
+                  diagnostic_epochs=[0], diagnostics={"gradient_ratio": np.ones((2, 1))})
+    result = SweepResult(SweepConfig(seeds=1, epochs=12), pd.DataFrame(), _training_table(run), pd.DataFrame(), np.zeros((1, 10, 10)), {})
+    spikes = result.instability().set_index("penalty")
+    assert spikes.spikes.tolist() == [0, 2]
+    assert spikes.peak.tolist() == pytest.approx([1.0, 3.0])
+    assert result.training.gradient_ratio.notna().sum() == 2  # diagnostics only where computed

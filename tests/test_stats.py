@@ -2,14 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trauma.stats import format_ci, mean_ci, summarise
+from trauma.stats import format_ci, mean_ci, paired, summarise, verdict_about, verdict_below, verdict_direction
 
 
-def test_mean_ci_is_the_student_t_interval():
-    mean, low, high, n = mean_ci([1, 2, 3, 4, 5])
-    half = 2.7764451051977987 * np.std([1, 2, 3, 4, 5], ddof=1) / np.sqrt(5)  # t(0.975, 4)
-    assert (mean, n) == (3.0, 5)
-    assert low == pytest.approx(3 - half) and high == pytest.approx(3 + half)
+def test_bootstrap_interval_is_reproducible_and_stays_within_what_was_observed():
+    values = [0.010, 0.013, 0.019, 0.027, 0.029, 0.034, 0.042, 0.043, 0.066, 0.358]  # skewed, all positive
+    mean, low, high, n = mean_ci(values)
+    assert n == 10 and mean == pytest.approx(np.mean(values))
+    assert mean_ci(values) == (mean, low, high, n)  # a fixed resampling generator
+    assert min(values) < low < mean < high < max(values)
+    assert low > 0  # unlike the Student-t interval (-0.005 here), it does not reach below every seed
+    assert mean_ci(list(reversed(values)))[1:3] == pytest.approx((low, high))  # order of the seeds is irrelevant
 
 
 def test_mean_ci_edge_cases():
@@ -18,8 +21,30 @@ def test_mean_ci_edge_cases():
     assert mean == 0.5 and np.isnan(low) and np.isnan(high) and n == 1
     assert mean_ci([1.0, np.nan, 3.0])[::3] == (2.0, 2)  # diverged runs are left out, n says so
     assert mean_ci([np.nan])[3] == 0
-    mean, low, high, _ = mean_ci([0.0, 0.0, 0.0, 0.9], bounds=(0, 1))
-    assert low == 0.0 and high < 1.0 and mean == pytest.approx(0.225)
+
+
+def test_paired_test_counts_seeds_and_decides_the_direction():
+    up = paired([0.5, 1.0, 2.0, 0.1, 0.3, 0.2, 0.9, 1.5, 0.7, 0.05])
+    assert (up["positive"], up["negative"], up["zero"], up["n"]) == (10, 0, 0, 10)
+    assert up["p"] == pytest.approx(2 / 1024) and up["direction"] == "positive"
+    assert paired([-x for x in [0.5, 1.0, 2.0, 0.1, 0.3, 0.2, 0.9, 1.5]])["direction"] == "negative"
+    mixed = paired([1.0, -1.1, 0.5, -0.4, 0.2, -0.3, 0.0, 0.0])
+    assert mixed["direction"] == "none" and mixed["zero"] == 2
+    assert paired([0.0, 0.0, 0.0])["direction"] == "none"
+    assert verdict_direction(up) == "supported" and verdict_direction(mixed) == "not supported"
+    assert verdict_direction(paired([-1, -2, -3, -4, -5, -6, -7])) == "opposite"
+
+
+def test_about_x_is_supported_only_when_the_whole_interval_is_within_a_factor_of_two():
+    assert verdict_about(35, 20.0, 60.0) == "supported"
+    assert verdict_about(35, 0.0, 18.5) == "inconclusive"  # the earlier book called this supported
+    assert verdict_about(35, 0.0, 17.0) == "not supported (smaller)"
+    assert verdict_about(35, 71.0, 90.0) == "not supported (larger)"
+    assert verdict_about(35, 30.0, 80.0) == "inconclusive"
+    assert verdict_about(35, np.nan, np.nan).startswith("inconclusive")
+    assert verdict_below(5, 0.0, 4.9) == "supported"
+    assert verdict_below(5, 5.0, 9.0) == "not supported (larger)"
+    assert verdict_below(5, 2.0, 8.0) == "inconclusive"
 
 
 def test_summarise_keeps_cells_whose_keys_are_missing():

@@ -124,8 +124,9 @@ def _sweep(args) -> int:
         print(f"trauma sweep: error: {error}", file=sys.stderr)
         return 2
 
-    grid = f"{len(config.penalties)} penalties x {config.seeds} seeds"
-    print(f"Training {grid} = {len(config.penalties) * config.seeds} networks, {config.epochs} epochs ...", file=sys.stderr)
+    penalties = len(config.trained_penalties)
+    grid = f"{penalties} penalties{' (noise floor included)' if config.noise_floor else ''} x {config.seeds} seeds"
+    print(f"Training {grid} = {penalties * config.seeds} networks, {config.epochs} epochs ...", file=sys.stderr)
     result = run_sweep(config, progress=not args.quiet)
     write_outputs(result, out_dir)
     print((out_dir / "summary.txt").read_text())

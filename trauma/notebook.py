@@ -1,4 +1,5 @@
-"""Small helpers for the book's notebooks: glue numbers for the prose, show figures."""
+"""Small helpers for the book's notebooks: glue numbers and words for the prose,
+show figures."""
 
 from __future__ import annotations
 
@@ -17,6 +18,19 @@ def glue_stats(key: str, stats: dict, scale: float = 100.0) -> None:
     for part in ("mean", "low", "high"):
         glue_value(f"{key}_{part}", float(scale * stats[part]))
     glue_value(f"{key}_n", int(stats["n"]))
+
+
+def glue_test(key: str, test: dict, words: tuple[str, str, str], scale: float = 100.0) -> None:
+    """Glue a paired test (`trauma.stats.paired`): its mean and interval as
+    `glue_stats` does, the seed counts <key>_up, <key>_down, <key>_zero, the
+    Wilcoxon p-value <key>_p, and <key>_word: words[0] if the test supports a
+    positive difference, words[1] a negative one, words[2] neither. The prose glues
+    the word, so that a rerun with other numbers rewrites the sentence."""
+    glue_stats(key, test, scale)
+    for part, name in (("positive", "up"), ("negative", "down"), ("zero", "zero")):
+        glue_value(f"{key}_{name}", int(test[part]))
+    glue_value(f"{key}_p", float(test["p"]))
+    glue_value(f"{key}_word", dict(zip(("positive", "negative", "none"), words))[test["direction"]])
 
 
 def glue_figure(key: str, figure) -> None:

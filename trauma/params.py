@@ -38,11 +38,18 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def integer(name: str, value, minimum: int) -> int:
+def integer(name: str, value, minimum: int, maximum: int | None = None) -> int:
     number = _number(value)
-    if number is None or number != int(number) or number < minimum:
-        raise ParameterError(name, f"an integer >= {minimum}", value)
+    if number is None or number != int(number) or number < minimum or (maximum is not None and number > maximum):
+        allowed = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
+        raise ParameterError(name, allowed, value)
     return int(number)
+
+
+def boolean(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ParameterError(name, "true or false", value)
+    return value
 
 
 def real(name: str, value, low: float, high: float = math.inf, low_open: bool = False) -> float:

@@ -1,5 +1,7 @@
-"""Figures. Each function takes a summary table (mean and CI over seeds) and returns a
-matplotlib Figure; given a path it also saves it at 300 DPI."""
+"""Figures. Each function takes a summary table (mean and 95 % CI over seeds) and,
+where it draws the seeds, the per-seed table it summarises, and returns a
+matplotlib Figure; given a path it also saves it at 300 DPI. Every figure that
+shows a mean shows the seeds it is the mean of, as dots."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ import numpy as np
 PROBE_TITLES = {
     "normal": "Normal test set",
     "adjacent": "Trauma-adjacent (x0 in [-1.5, -0.5))",
-    "correlation": "Correlation groups (risky, group features moved)",
+    "correlation": "Correlation groups (moved by rho x distance)",
+    "equal_distance": "Correlation groups (all moved equally far)",
     "distance": "Distance from trauma (x0 window)",
 }
+SEED_DOT = dict(s=7, alpha=0.45, linewidths=0, zorder=3)
 
 
 def _penalty_axis(ax, penalties) -> None:
@@ -28,37 +32,10 @@ def _save(fig, path):
     return fig
 
 
-def plot_overcorrection(summary, path=None, column: str = "overcorrection"):
-    """Over-correction (%) against the penalty, one panel per probe set, one curve per
-    group, shaded 95 % CI over seeds."""
-    probes = list(dict.fromkeys(summary.probe))
-    columns = min(2, len(probes))
-    rows = -(-len(probes) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4.0 * rows), sharey=True, squeeze=False)
-    for ax in axes.flat[len(probes):]:
-        ax.set_visible(False)
-    for ax, probe in zip(axes.flat, probes):
-        cells = summary[summary.probe == probe]
-        groups = list(dict.fromkeys(cells.group))
-        colours = plt.cm.viridis(np.linspace(0, 0.9, len(groups))) if len(groups) > 4 else [f"C{i}" for i in range(len(groups))]
-        for group, colour in zip(groups, colours):
-            cell = cells[cells.group == group].sort_values("penalty")
-            ax.plot(cell.penalty, 100 * cell[f"{column}_mean"], marker="o", ms=3, color=colour, label=group)
-            ax.fill_between(cell.penalty, 100 * cell[f"{column}_low"], 100 * cell[f"{column}_high"], color=colour, alpha=0.2)
-        _penalty_axis(ax, cells.penalty)
-        ax.set_title(PROBE_TITLES.get(probe, probe), fontsize=10)
-        ax.legend(fontsize=7, title="group" if probe != "distance" else "x0 window", title_fontsize=7)
-        ax.grid(alpha=0.3)
-    n = int(summary[f"{column}_n"].max())
-    for ax in axes[:, 0]:
-        ax.set_ylabel(("excess " if column.startswith("excess") else "") + f"over-correction, %\n(mean, 95 % CI, n = {n} seeds)")
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def _finish(fig, ax, path):
+def _finish(fig, ax, path, legend=True):
     """Legend, grid, layout of a one-panel figure; save it if a path is given."""
-    ax.legend(fontsize=7)
+    if legend:
+        ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
@@ -67,15 +44,61 @@ def _finish(fig, ax, path):
 def _band(ax, x, summary, column, scale=1.0, **style):
     line = ax.plot(x, scale * summary[f"{column}_mean"], **style)[0]
     ax.fill_between(x, scale * summary[f"{column}_low"], scale * summary[f"{column}_high"], color=line.get_color(), alpha=0.2)
+    return line.get_color()
+
+
+def _seed_dots(ax, x, values, colour, scale=1.0, log_x=False, width=0.04):
+    """Per-seed values as dots, spread a little sideways around x (in log units on a
+    log axis) so that equal values stay visible."""
+    values = scale * np.asarray(values, dtype=float)
+    spread = np.linspace(-width, width, len(values)) if len(values) > 1 else np.zeros(1)
+    xs = x * 10**spread if log_x else x + spread * 5
+    ax.scatter(xs, values, color=colour, **SEED_DOT)
+
+
+def _colours(n):
+    return plt.cm.viridis(np.linspace(0, 0.9, n)) if n > 4 else [f"C{i}" for i in range(n)]
+
+
+def plot_overcorrection(summary, path=None, column: str = "overcorrection", probes=None):
+    """Over-correction (%) against the penalty, one panel per probe set, one curve per
+    group (mean, shaded 95 % CI over seeds); with the per-seed table `probes`, each
+    seed as a dot."""
+    names = list(dict.fromkeys(summary.probe))
+    columns = min(2, len(names))
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4.0 * rows), sharey=True, squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, probe in zip(axes.flat, names):
+        cells = summary[summary.probe == probe]
+        groups = list(dict.fromkeys(cells.group))
+        for group, colour in zip(groups, _colours(len(groups))):
+            cell = cells[cells.group == group].sort_values("penalty")
+            _band(ax, cell.penalty, cell, column, 100, marker="o", ms=3, color=colour, label=group)
+            if probes is not None and len(groups) <= 4:
+                seeds = probes[(probes.probe == probe) & (probes.group == group)]
+                for penalty, values in seeds.groupby("penalty")[column]:
+                    _seed_dots(ax, penalty, values, colour, 100, log_x=True)
+        _penalty_axis(ax, cells.penalty)
+        ax.set_title(PROBE_TITLES.get(probe, probe), fontsize=10)
+        ax.legend(fontsize=7, title="group" if probe != "distance" else "x0 window", title_fontsize=7)
+        ax.grid(alpha=0.3)
+    n = int(summary[f"{column}_n"].max())
+    for ax in axes[:, 0]:
+        ax.set_ylabel(("excess " if column.startswith("excess") else "") + f"over-correction, %\n(mean, 95 % CI, n = {n} seeds; dots: seeds)")
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def _penalty_colours(penalties):
     return dict(zip(penalties, plt.cm.plasma(np.linspace(0, 0.85, len(penalties)))))
 
 
-def plot_boundary_sensitivity(summary, path=None):
+def plot_boundary_sensitivity(summary, path=None, probes=None):
     """Over-correction against the x0 window's offset from the trauma (x0 = -2.5),
-    one curve per penalty: how far the trauma's 'safe' spreads."""
+    one curve per penalty (the seeds of the largest as dots): how far the trauma's
+    'safe' spreads."""
     cells = summary[summary.probe == "distance"]
     penalties = sorted(set(cells.penalty))
     colours = _penalty_colours(penalties)
@@ -83,44 +106,87 @@ def plot_boundary_sensitivity(summary, path=None):
     for penalty in penalties:
         cell = cells[cells.penalty == penalty].sort_values("distance")
         _band(ax, cell.distance, cell, "overcorrection", 100, marker="o", ms=3, color=colours[penalty], label=f"λ = {penalty:g}")
+    if probes is not None:
+        top = probes[(probes.probe == "distance") & (probes.penalty == penalties[-1])]
+        for distance, values in top.groupby("distance").overcorrection:
+            _seed_dots(ax, distance, values, colours[penalties[-1]], 100, width=0.012)
     ax.axvline(0, color="grey", lw=0.8, ls=":")
     ax.axvline(2.0, color="grey", lw=0.8, ls="--")
     ax.text(0.03, 0.97, "trauma at x0 = -2.5 (dotted)\ndecision boundary x0 = -0.5 (dashed)", transform=ax.transAxes, va="top", fontsize=7)
     ax.set_xlabel("x0 window centre minus -2.5 (negative: beyond the trauma)")
-    ax.set_ylabel("risky inputs predicted safe, % (95 % CI)")
+    ax.set_ylabel("risky inputs predicted safe, % (95 % CI;\ndots: seeds of the largest λ)")
     return _finish(fig, ax, path)
 
 
-def plot_weight_change(weights_summary, path=None, column: str = "change_from_reference"):
-    """Weight change per layer, one line per penalty."""
+def plot_weight_change(weights_summary, path=None, column: str = "relative_change_from_reference", weights=None, floor=None):
+    """Weight change per layer, one line per penalty (seeds as dots); `floor`: the
+    summary rows of the noise-floor penalty, drawn as a grey band."""
     penalties = sorted(set(weights_summary.penalty))
     colours = _penalty_colours(penalties)
     fig, ax = plt.subplots(figsize=(6.4, 4))
+    if floor is not None:
+        floor = floor.sort_values("layer")
+        ax.fill_between(floor.layer, floor[f"{column}_low"], floor[f"{column}_high"], color="grey", alpha=0.35,
+                        label=f"noise floor (λ = {floor.penalty.iloc[0]:g})")
     for penalty in penalties:
         cell = weights_summary[weights_summary.penalty == penalty].sort_values("layer")
         _band(ax, cell.layer, cell, column, marker="o", ms=3, color=colours[penalty], label=f"λ = {penalty:g}")
+        if weights is not None:
+            for layer, values in weights[weights.penalty == penalty].groupby("layer")[column]:
+                _seed_dots(ax, layer, values, colours[penalty], width=0.015)
     layers = weights_summary.drop_duplicates("layer").sort_values("layer")
     ax.set_xticks(layers.layer, [f"{l}\n({s})" for l, s in zip(layers.layer, layers["shape"])])
     ax.set_xlabel("layer")
-    ax.set_ylabel({"change_from_reference": "‖w − w(λ = 1, same seed)‖", "change_from_init": "‖w − w_init‖",
-                   "relative_change_from_init": "‖w − w_init‖ / ‖w_init‖"}[column])
+    ax.set_ylabel({"relative_change_from_reference": "‖w − w(λ = 1, same seed)‖ / ‖w_init‖",
+                   "relative_change_from_init": "‖w − w_init‖ / ‖w_init‖",
+                   "excess_over_floor": "change against λ = 1 minus the noise floor"}[column])
     return _finish(fig, ax, path)
 
 
-def plot_training_curves(training_summary, column: str, path=None, log: bool = False, penalties=None):
-    """A per-epoch quantity (loss or gradient_ratio), one line per penalty."""
+TRAINING_LABELS = {
+    "loss": "mean training loss (penalty-weighted)",
+    "gradient_ratio": "‖∇(λ CE)‖ trauma / ‖∇CE‖ normal, per example",
+    "gradient_ratio_unweighted": "‖∇CE‖ trauma / ‖∇CE‖ normal, per example (no λ)",
+    "aggregate_ratio": "‖Σ ∇(λ CE)‖ trauma / ‖Σ ∇CE‖ normal",
+    "trauma_loss_share": "trauma examples' share of the training loss",
+}
+
+
+def plot_training_curves(training_summary, column: str, path=None, log: bool = False, penalties=None, training=None):
+    """A per-epoch quantity, one line per penalty (mean, 95 % CI band); with the
+    per-seed table `training`, each seed's curve as a thin line, so that a spike in
+    one seed is not averaged away."""
     penalties = penalties or sorted(set(training_summary.penalty))
     colours = _penalty_colours(sorted(set(training_summary.penalty)))
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for penalty in penalties:
         cell = training_summary[(training_summary.penalty == penalty)].dropna(subset=[f"{column}_mean"]).sort_values("epoch")
-        _band(ax, cell.epoch, cell, column, color=colours[penalty], label=f"λ = {penalty:g}")
+        _band(ax, cell.epoch, cell, column, color=colours[penalty], label=f"λ = {penalty:g}", marker="o" if len(cell) < 20 else None, ms=3)
+        if training is not None:
+            for _, seed in training[training.penalty == penalty].dropna(subset=[column]).groupby("seed"):
+                ax.plot(seed.epoch, seed[column], color=colours[penalty], lw=0.5, alpha=0.4)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch (0 = initialisation)")
-    ax.set_ylabel({"loss": "mean training loss (penalty-weighted)",
-                   "gradient_ratio": "‖∇L_trauma‖ / ‖∇L_normal‖ per example"}[column])
+    ax.set_ylabel(TRAINING_LABELS[column])
     return _finish(fig, ax, path)
+
+
+def plot_per_seed(summary, table, column: str, ylabel: str, path=None, log_x: bool = True):
+    """One per-member quantity against the penalty: each seed a dot, the mean with its
+    95 % CI as a bar (e.g. loss spikes per network)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    penalties = sorted(set(summary.penalty))
+    colours = _penalty_colours(penalties)
+    for penalty in penalties:
+        row = summary[summary.penalty == penalty].iloc[0]
+        ax.errorbar([penalty], [row[f"{column}_mean"]], yerr=[[row[f"{column}_mean"] - row[f"{column}_low"]], [row[f"{column}_high"] - row[f"{column}_mean"]]],
+                    fmt="D", ms=5, capsize=3, color=colours[penalty], zorder=4)
+        _seed_dots(ax, penalty, table[table.penalty == penalty][column], colours[penalty], log_x=log_x)
+    if log_x:
+        _penalty_axis(ax, penalties)
+    ax.set_ylabel(ylabel)
+    return _finish(fig, ax, path, legend=False)
 
 
 def plot_decision_profiles(profiles: dict, path=None):
@@ -137,9 +203,10 @@ def plot_decision_profiles(profiles: dict, path=None):
     return _finish(fig, ax, path)
 
 
-def plot_variant_comparison(table, path=None):
+def plot_variant_comparison(table, path=None, per_seed=None):
     """Headline excess over-correction per variant (rows) and group (colours), with
-    95 % CIs: table columns variant, group, mean, low, high (fractions)."""
+    95 % CIs: table columns variant, group, mean, low, high (fractions); `per_seed`:
+    columns variant, group, value, drawn as dots."""
     variants = list(dict.fromkeys(table.variant))
     groups = list(dict.fromkeys(table.group))
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(variants) * len(groups) / 2 + 1.5))
@@ -148,11 +215,15 @@ def plot_variant_comparison(table, path=None):
         cell = table[table.group == group].set_index("variant").loc[variants]
         y = np.arange(len(variants)) + (i - (len(groups) - 1) / 2) * height
         ax.errorbar(100 * cell["mean"], y, xerr=[100 * (cell["mean"] - cell["low"]), 100 * (cell["high"] - cell["mean"])],
-                    fmt="o", ms=4, capsize=2, color=f"C{i}", label=group)
+                    fmt="D", ms=4, capsize=2, color=f"C{i}", label=group, zorder=4)
+        if per_seed is not None:
+            for row, variant in zip(y, variants):
+                values = per_seed[(per_seed.variant == variant) & (per_seed.group == group)].value
+                ax.scatter(100 * values, np.full(len(values), row), color=f"C{i}", marker="|", s=30, alpha=0.6, zorder=3)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(np.arange(len(variants)), variants)
     ax.invert_yaxis()
-    ax.set_xlabel("excess over-correction at the largest λ over λ = 1, percentage points (95 % CI)")
+    ax.set_xlabel("excess over-correction at the largest λ over λ = 1, percentage points\n(◆ mean with 95 % CI, | seeds)")
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()

@@ -7,8 +7,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .. import params as check
+from ..ensemble import LR_SCHEDULES, OPTIMIZERS
 from .dataset import PLACEMENTS
-from .model import DEFAULT_HIDDEN_DIMS, OPTIMIZERS
+from .model import DEFAULT_HIDDEN_DIMS
+
+REFERENCE_PENALTY = 1.0  # every sweep's paired reference
+FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos alone changes
+DEFAULT_EVAL_EPOCHS = 5
 
 DESCRIPTIONS = {
     "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
@@ -20,9 +25,12 @@ DESCRIPTIONS = {
     "trauma_placement": "on_manifold: features 1-9 conditional on x0; off_manifold: independent of x0",
     "optimizer": "adam or sgd",
     "learning_rate": "learning rate",
+    "lr_schedule": "constant, or cosine (decays the learning rate to 0 over the epochs)",
     "batch_size": "minibatch size",
     "base_examples": "number of normal training examples",
     "label_noise": "share of normal training labels replaced by a uniformly random class",
+    "eval_epochs": "metrics are averaged over the networks after each of the last this many epochs (default: 5, or epochs if fewer)",
+    "noise_floor": f"also train lambda = {FLOOR_PENALTY} (true/false): what training chaos alone changes",
 }
 
 
@@ -37,9 +45,12 @@ class SweepConfig:
     trauma_placement: str = "on_manifold"
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     batch_size: int = 32
     base_examples: int = 10_000
     label_noise: float = 0.1
+    eval_epochs: int | None = None  # None: DEFAULT_EVAL_EPOCHS, or every epoch if there are fewer
+    noise_floor: bool = True
 
     def __post_init__(self):
         clean = {
@@ -52,10 +63,16 @@ class SweepConfig:
             "trauma_placement": check.choice("trauma_placement", self.trauma_placement, PLACEMENTS),
             "optimizer": check.choice("optimizer", self.optimizer, OPTIMIZERS),
             "learning_rate": check.real("learning_rate", self.learning_rate, 0.0, low_open=True),
+            "lr_schedule": check.choice("lr_schedule", self.lr_schedule, LR_SCHEDULES),
             "batch_size": check.integer("batch_size", self.batch_size, 1),
             "base_examples": check.integer("base_examples", self.base_examples, 10),
             "label_noise": check.real("label_noise", self.label_noise, 0.0, 1.0),
+            "noise_floor": check.boolean("noise_floor", self.noise_floor),
         }
+        eval_epochs = min(DEFAULT_EVAL_EPOCHS, clean["epochs"]) if self.eval_epochs is None else self.eval_epochs
+        clean["eval_epochs"] = check.integer("eval_epochs", eval_epochs, 1, maximum=clean["epochs"])
+        if clean["noise_floor"] and FLOOR_PENALTY in clean["penalties"]:
+            raise check.ParameterError("penalties", f"without {FLOOR_PENALTY:g} when noise_floor is true (it is added)", self.penalties)
         for name, value in clean.items():
             object.__setattr__(self, name, value)
 
@@ -71,6 +88,11 @@ class SweepConfig:
     @property
     def seed_list(self) -> list[int]:
         return list(range(self.seeds))
+
+    @property
+    def trained_penalties(self) -> list[float]:
+        """The penalties the grid trains: `penalties`, and the noise floor's."""
+        return sorted(self.penalties + [FLOOR_PENALTY] * self.noise_floor)
 
 
 def _penalties(value) -> list[float]:

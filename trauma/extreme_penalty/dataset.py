@@ -9,9 +9,10 @@ so corr(x0, x_j) = rho_j exactly (and corr(x_i, x_j) = rho_i * rho_j), which is 
 valid covariance for any rho in [-1, 1]. The label depends on x0 alone: safe if
 x0 > 0.5, risky if x0 < -0.5, neutral otherwise.
 
-All randomness comes from numpy Generators made by `rng_for(seed, stream)`; each
-stream (training data, probes, initialisation, data order) is independent, so
-changing e.g. the training-set size does not change the probes of that seed.
+All randomness comes from numpy Generators made by `trauma.seeding.rng_for(seed,
+stream)`; each stream (training data, probes, initialisation, data order) is
+independent, so changing e.g. the training-set size does not change the probes of
+that seed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch.utils.data import TensorDataset
+
+from ..seeding import rng_for
 
 SAFE, NEUTRAL, RISKY = 0, 1, 2
 CLASS_NAMES = ("safe", "neutral", "risky")
@@ -47,14 +50,6 @@ ADJACENT_WINDOW = (-1.5, -0.5)
 DISTANCE_OFFSETS = np.arange(-1.5, 1.75, 0.5)
 DISTANCE_WIDTH = 0.5
 DISTANCE_SIZE = 1000
-
-STREAMS = {"train_data": 0, "probes": 1, "init": 2, "order": 3}
-
-
-def rng_for(seed: int, stream: str) -> np.random.Generator:
-    """The numpy Generator of one random stream of one seed."""
-    return np.random.default_rng([STREAMS[stream], seed])
-
 
 def clean_labels(x0: np.ndarray) -> np.ndarray:
     """The noise-free rule: safe if x0 > 0.5, risky if x0 < -0.5, else neutral."""
@@ -85,6 +80,17 @@ def move_towards_trauma(x: np.ndarray, features: list[int]) -> np.ndarray:
     each point's own noise: x_j += rho_j * (TRAUMA_X0 - x0). x0 itself is unchanged."""
     moved = x.copy()
     moved[:, features] += FEATURE_RHO[features] * (TRAUMA_X0 - x[:, :1])
+    return moved
+
+
+def move_equal_distance(x: np.ndarray, features: list[int]) -> np.ndarray:
+    """Shift the given features, all by the same amount, so that the point moves as
+    far (Euclidean distance) as `move_towards_trauma` moves it along the rho = 0.8
+    features, in the same direction. For the rho = 0.8 group this is the same move;
+    the weakly correlated groups move further than their correlation would put them."""
+    reference = np.sqrt(np.sum(FEATURE_RHO[CORRELATION_GROUPS["rho=0.8"]] ** 2))
+    moved = x.copy()
+    moved[:, features] += (TRAUMA_X0 - x[:, :1]) * reference / np.sqrt(len(features))
     return moved
 
 
@@ -168,6 +174,10 @@ def make_probes(rng: np.random.Generator) -> list[Probe]:
     for group, features in CORRELATION_GROUPS.items():
         probes.append(Probe("correlation", group, move_towards_trauma(base, features), clean_labels(base[:, 0])))
     probes.append(Probe("correlation", CONTROL, base, clean_labels(base[:, 0])))
+    # The same points, every group moved by the same distance (the rho = 0.8 group's).
+    for group, features in CORRELATION_GROUPS.items():
+        probes.append(Probe("equal_distance", group, move_equal_distance(base, features), clean_labels(base[:, 0])))
+    probes.append(Probe("equal_distance", CONTROL, base, clean_labels(base[:, 0])))
 
     # Distance from trauma: on-manifold inputs in x0 windows on both sides of -2.5.
     for offset in DISTANCE_OFFSETS:

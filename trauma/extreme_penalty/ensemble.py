@@ -1,14 +1,16 @@
-"""Train a whole grid of Model 1 networks (every penalty x every seed) in one batched pass.
-
-The M = len(penalties) * len(seeds) members are stored as stacked weights
-([M, out, in]) and trained together with batched matmuls. The loss is the sum of
-the members' own batch losses, so each member's gradient is exactly its own, and
-Adam/SGD act element by element, so each member follows the same trajectory as if
-it were trained alone with `ExtremePenaltyModel.train_model` (tests check this).
+"""Train a whole grid of Model 1 networks (every penalty x every seed) as one
+stacked ensemble with the shared trainer (`trauma/ensemble.py`).
 
 Members are ordered penalty-major: member m has penalty penalties[m // S] and seed
 seeds[m % S]. Members of one seed share training data, initial weights and data
 order; they differ only in the penalty, so comparisons across penalties are paired.
+A member's result does not depend on the rest of the grid: trained in any grid,
+or alone with `ExtremePenaltyModel.train_model`, it has the same weights, bit for
+bit (tests/test_ensemble.py trains one at full length in grids of 1, 3 and 50).
+
+Besides the trained networks the grid keeps the networks after each of the last
+`eval_epochs` epochs (the reported metrics average over them) and, at
+initialisation and after some epochs, the gradient diagnostics of `metrics.py`.
 """
 
 from __future__ import annotations
@@ -17,30 +19,34 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from .dataset import SeedData, rng_for
-from .metrics import gradient_ratio
-from .model import compute_loss, epoch_order, init_params, make_optimizer, mlp_apply
+from ..ensemble import Members, Trained, train_ensemble
+from .dataset import SeedData
+from .metrics import GradientProbe, gradient_diagnostics
+from .model import LOSS, example_weights, layer_dims
 
-GRADIENT_REFERENCE_EXAMPLES = 256  # normal training examples the gradient ratio compares against
+
+
+def diagnostic_epochs(epochs: int) -> list[int]:
+    """When the gradient diagnostics are computed (each costs about a tenth of an
+    epoch): at initialisation (0), after epochs 1, 2 and 5, every 10th and the last."""
+    return sorted({e for e in (0, 1, 2, 5, *range(10, epochs, 10), epochs) if e <= epochs})
 
 
 @dataclass
-class EnsembleRun:
+class GridRun:
     penalties: np.ndarray  # [M] penalty of each member
     seeds: np.ndarray  # [M] seed of each member
-    initial: list[torch.Tensor]  # stacked initial parameters, [M, ...] each
-    final: list[torch.Tensor]  # stacked trained parameters
-    loss: np.ndarray  # [M, epochs] mean training loss per epoch
-    gradient_ratio: np.ndarray  # [M, epochs + 1] at initialisation, then after each epoch
-    finite: np.ndarray  # [M] False where training diverged (non-finite weights)
+    trained: Trained  # initial and final networks, loss curve, snapshots of the last epochs
+    diagnostic_epochs: list  # the epochs the diagnostics were computed after (0: initialisation)
+    diagnostics: dict  # name -> [M, len(diagnostic_epochs)]
 
-    def member(self, m: int) -> list[torch.Tensor]:
-        return [p[m] for p in self.final]
+    @property
+    def finite(self) -> np.ndarray:
+        return self.trained.finite
 
 
-def train_ensemble(
+def train_grid(
     seed_data: list[SeedData],
     penalties,
     hidden_dims,
@@ -48,63 +54,45 @@ def train_ensemble(
     learning_rate: float = 1e-3,
     batch_size: int = 32,
     optimizer: str = "adam",
+    lr_schedule: str = "constant",
     oversample: int = 1,
+    eval_epochs: int = 1,
     progress: bool = False,
-) -> EnsembleRun:
+) -> GridRun:
     num_seeds = len(seed_data)
-    member_seed = torch.arange(len(penalties) * num_seeds) % num_seeds  # index into seed_data
-    penalty_of_member = np.repeat(np.asarray(penalties, dtype=np.float64), num_seeds)
-    member_penalty = torch.tensor(penalty_of_member, dtype=torch.float32)
-
-    # Per-seed training tensors, [S, N, ...].
+    member_data = np.tile(np.arange(num_seeds), len(penalties))  # penalty-major
+    member_penalty = np.repeat(np.asarray(penalties, dtype=np.float64), num_seeds)
+    penalty = torch.tensor(member_penalty, dtype=torch.float32)
     x = torch.tensor(np.stack([d.train.x for d in seed_data]), dtype=torch.float32)
     y = torch.tensor(np.stack([d.train.labels for d in seed_data]))
-    mask = torch.tensor(np.stack([d.train.penalty_mask for d in seed_data]), dtype=torch.float32)
+    mask = torch.tensor(np.stack([d.train.penalty_mask for d in seed_data]))
     trauma_index = seed_data[0].train.trauma_index  # the same positions for every seed
-
-    initial = [torch.stack(p) for p in zip(*(init_params(hidden_dims, rng_for(d.seed, "init")) for d in seed_data))]
-    initial = [p[member_seed] for p in initial]
-    params = [p.clone().requires_grad_(True) for p in initial]
-    opt = make_optimizer(optimizer, params, learning_rate)
-
-    # Examples the gradient ratio is measured on, per member.
-    n_ref = min(GRADIENT_REFERENCE_EXAMPLES, int(trauma_index[0]))
-    ratio_inputs = (
-        x[member_seed[:, None], torch.as_tensor(trauma_index)],
-        y[member_seed[:, None], torch.as_tensor(trauma_index)],
-        member_penalty,
-        x[member_seed, :n_ref],
-        y[member_seed, :n_ref],
+    members = Members(
+        data=member_data,
+        seed=np.array([seed_data[s].seed for s in member_data]),
+        weights=example_weights(mask[member_data], penalty),
     )
-    ratios = [gradient_ratio(params, *ratio_inputs)]
 
-    order_rngs = [rng_for(d.seed, "order") for d in seed_data]
-    losses = []
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
-        order = torch.tensor(np.stack([epoch_order(x.shape[1], trauma_index, oversample, r) for r in order_rngs]))
-        order = order[member_seed]  # [M, L]
-        seed_rows = member_seed[:, None]
-        x_epoch, y_epoch, mask_epoch = x[seed_rows, order], y[seed_rows, order], mask[seed_rows, order]
-        total = torch.zeros(len(member_seed))
-        num_batches = 0
-        for start in range(0, order.shape[1], batch_size):
-            batch = slice(start, start + batch_size)
-            loss = compute_loss(mlp_apply(params, x_epoch[:, batch]), y_epoch[:, batch], mask_epoch[:, batch], member_penalty[:, None])
-            opt.zero_grad()
-            loss.sum().backward()
-            opt.step()
-            total += loss.detach()
-            num_batches += 1
-        losses.append(total / num_batches)
-        ratios.append(gradient_ratio(params, *ratio_inputs))
+    rows, trauma = torch.as_tensor(member_data)[:, None], torch.as_tensor(trauma_index)
+    normal = torch.arange(int(trauma_index[0]))  # normal examples come first
+    probe = GradientProbe(x[rows, trauma], y[rows, trauma], penalty, x[rows, normal], y[rows, normal])
+    when = diagnostic_epochs(epochs)
+    diagnostics: dict[str, list] = {}
 
-    final = [p.detach() for p in params]
-    return EnsembleRun(
-        penalties=penalty_of_member,
-        seeds=np.array([seed_data[s].seed for s in member_seed.tolist()]),
-        initial=initial,
-        final=final,
-        loss=torch.stack(losses, dim=1).numpy(),
-        gradient_ratio=torch.stack(ratios, dim=1).numpy(),
-        finite=torch.stack([torch.isfinite(p).flatten(1).all(1) for p in final]).all(0).numpy(),
+    def after_epoch(epoch, stack):
+        if epoch in when:
+            for name, values in gradient_diagnostics(stack, probe).items():
+                diagnostics.setdefault(name, []).append(values)
+
+    trained = train_ensemble(
+        x, y, members, layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+        learning_rate=learning_rate, lr_schedule=lr_schedule, extra_visits=np.repeat(trauma_index, oversample - 1),
+        keep_epochs=range(epochs - eval_epochs + 1, epochs + 1), after_epoch=after_epoch, progress=progress,
+    )
+    return GridRun(
+        penalties=member_penalty,
+        seeds=members.seed,
+        trained=trained,
+        diagnostic_epochs=when,
+        diagnostics={name: torch.stack(values, dim=1).numpy() for name, values in diagnostics.items()},
     )

@@ -1,12 +1,15 @@
-"""Model 1 metrics: over-correction, accuracy, gradient magnitude ratio, weight change."""
+"""Model 1 metrics: over-correction, accuracy, the gradients of the trauma examples
+against those of normal examples, and weight change per layer."""
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from dataclasses import dataclass
 
+import torch
+
+from ..mlp import MLPStack, at_least_two, backward, forward, per_example_grad_norms, with_ones
 from .dataset import RISKY, SAFE
-from .model import mlp_trace
+from .model import LOSS
 
 
 def overcorrection(predicted: torch.Tensor, labels: torch.Tensor) -> float:
@@ -21,46 +24,70 @@ def accuracy(predicted: torch.Tensor, labels: torch.Tensor) -> float:
     return (predicted == labels).float().mean().item()
 
 
-def per_example_grad_norms(params, x, labels, weights) -> torch.Tensor:
-    """||d(w_i * CE_i)/d(params)||, all layers' weights and biases together, for every
-    example i, without materialising per-example gradients.
-
-    For a linear layer z = W a + b, example i's gradient is the outer product
-    delta_i a_i^T for W and delta_i for b, where delta_i = dL_i/dz_i; its squared
-    norm is ||delta_i||^2 (||a_i||^2 + 1). One backward pass of the summed loss gives
-    every delta_i, because z_i only affects L_i. Works for one model ([n, ...]) and
-    for a stack of models ([M, n, ...]) alike."""
-    leaves = [p.detach().requires_grad_(True) for p in params]
-    with torch.enable_grad():
-        trace = mlp_trace(leaves, x)
-        logits = trace[-1][1]
-        losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="none")
-        deltas = torch.autograd.grad((losses * weights.reshape(-1)).sum(), [z for _, z in trace])
-    squared = sum(d.pow(2).sum(-1) * (a.detach().pow(2).sum(-1) + 1) for (a, _), d in zip(trace, deltas))
-    return squared.sqrt()
+CHUNK = 1024  # examples per forward/backward pass (fixed, so the same blocks whatever the grid)
 
 
-def gradient_ratio(params, x_trauma, y_trauma, penalty, x_normal, y_normal) -> torch.Tensor:
-    """Mean per-example gradient norm of the trauma examples (loss weighted by the
-    penalty, as in training) over that of normal examples (weight 1).
-    `params` is a stack of M models ([M, ...] each); the example tensors carry the
-    same leading M dimension, `penalty` is [M]. Returns [M]."""
-    trauma = per_example_grad_norms(params, x_trauma, y_trauma, penalty[:, None].expand(y_trauma.shape))
-    normal = per_example_grad_norms(params, x_normal, y_normal, torch.ones(y_normal.shape))
-    return trauma.mean(-1) / normal.mean(-1)
+@dataclass
+class GradientProbe:
+    """The training examples the gradient diagnostics look at, per member: the trauma
+    examples, weighted by the member's penalty as in training, and all normal ones
+    (weight 1)."""
+
+    x_trauma: torch.Tensor  # [M, T, 10]
+    y_trauma: torch.Tensor  # [M, T]
+    penalty: torch.Tensor  # [M]
+    x_normal: torch.Tensor  # [M, N, 10]
+    y_normal: torch.Tensor  # [M, N]
 
 
-def layer_distances(params_a, params_b) -> torch.Tensor:
-    """Frobenius distance per layer (weight and bias together) between two stacks of
-    models: [M, num_layers]."""
-    layers = []
-    for i in range(0, len(params_a), 2):
-        squared = (params_a[i] - params_b[i]).pow(2).flatten(1).sum(1)
-        squared = squared + (params_a[i + 1] - params_b[i + 1]).pow(2).sum(1)
-        layers.append(squared.sqrt())
-    return torch.stack(layers, dim=1)
+def _gradients(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor):
+    """For the loss sum_i w_i CE_i over the given examples: the mean of the examples'
+    gradient norms [M], the norm of their summed gradient [M], and the summed loss [M]."""
+    members = stack.members
+    computed, x, y, weights = at_least_two(stack, x, y, weights)
+    summed, part = torch.zeros_like(computed.flat), torch.zeros_like(computed.flat)
+    norms, loss = [], 0
+    for start in range(0, x.shape[1], CHUNK):
+        rows = slice(start, start + CHUNK)
+        onehot = LOSS.encode(y[:, rows])
+        out, inputs = forward(computed.layers, with_ones(x[:, rows]))
+        grad_output = (torch.softmax(out, -1) - onehot) * weights[:, rows].unsqueeze(-1)
+        deltas = backward(computed.layers, inputs, grad_output, computed.views(part))
+        summed += part
+        norms.append(per_example_grad_norms(inputs, deltas))
+        loss = loss + (LOSS.per_example(out, onehot) * weights[:, rows]).sum(-1)
+    total = sum(block.pow(2).flatten(1).sum(1) for block in computed.views(summed)).sqrt()
+    return torch.cat(norms, 1).mean(-1)[:members], total[:members], loss[:members]
 
 
-def layer_norms(params) -> torch.Tensor:
-    """Frobenius norm per layer (weight and bias together): [M, num_layers]."""
-    return layer_distances(params, [torch.zeros_like(p) for p in params])
+def gradient_diagnostics(stack: MLPStack, probe: GradientProbe) -> dict[str, torch.Tensor]:
+    """Per member ([M] each):
+    - gradient_ratio: mean per-example gradient norm of a trauma example, its loss
+      multiplied by the penalty as in training, over that of a normal example. It
+      contains the penalty as a factor by definition (= penalty x the next one);
+    - gradient_ratio_unweighted: the same without the penalty, what the penalty
+      multiplies;
+    - aggregate_ratio: norm of the summed gradient of all trauma examples (penalty
+      included) over that of all normal examples: how the two parts of the full
+      training loss's gradient compare;
+    - trauma_loss_share: the trauma examples' share of the full training loss."""
+    t_norm, t_sum, t_loss = _gradients(stack, probe.x_trauma, probe.y_trauma, probe.penalty[:, None].expand(probe.y_trauma.shape))
+    n_norm, n_sum, n_loss = _gradients(stack, probe.x_normal, probe.y_normal, torch.ones(probe.y_normal.shape))
+    ratio = t_norm / n_norm
+    return {
+        "gradient_ratio": ratio,
+        "gradient_ratio_unweighted": ratio / probe.penalty,
+        "aggregate_ratio": t_sum / n_sum,
+        "trauma_loss_share": t_loss / (t_loss + n_loss),
+    }
+
+
+def layer_distances(stack_a: MLPStack, stack_b: MLPStack) -> torch.Tensor:
+    """Frobenius distance per layer (weights and bias together) between the members
+    of two stacks: [M, num_layers]."""
+    return torch.stack([(a - b).pow(2).flatten(1).sum(1).sqrt() for a, b in zip(stack_a.layers, stack_b.layers)], dim=1)
+
+
+def layer_norms(stack: MLPStack) -> torch.Tensor:
+    """Frobenius norm per layer (weights and bias together): [M, num_layers]."""
+    return torch.stack([block.pow(2).flatten(1).sum(1).sqrt() for block in stack.layers], dim=1)

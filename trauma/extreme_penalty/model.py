@@ -1,9 +1,10 @@
-"""The Model 1 network, its loss, and the plain one-model-at-a-time training loop.
+"""The Model 1 network and its loss, with the seed document's API.
 
-`ExtremePenaltyModel` keeps the seed document's API (`train_model`, `extract_metrics`,
-`compute_loss`). Its training loop is deliberately the earlier implementation's: a
-`DataLoader`, one model at a time. It is the reference the batched ensemble trainer
-(`ensemble.py`) is tested against, and the baseline the benchmark measures.
+The network is an MLP 10 -> hidden_dims -> 3 with ReLU (`hidden_dims=[]` is the
+linear model). `ExtremePenaltyModel` keeps the seed document's API (`train_model`,
+`extract_metrics`, `compute_loss`); it trains with the shared ensemble trainer as a
+grid of one network, so it equals, bit for bit, the member with the same seed and
+penalty of any sweep.
 """
 
 from __future__ import annotations
@@ -12,60 +13,35 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
 
-from .dataset import NUM_FEATURES, PROBE_LAYOUT, rng_for
+from ..ensemble import Members, train_ensemble
+from ..losses import WeightedCrossEntropy
+from ..mlp import MLPStack, init_member, outputs
+from ..seeding import rng_for
+from .dataset import NUM_FEATURES, PROBE_LAYOUT
 
 DEFAULT_HIDDEN_DIMS = (64, 32, 16)
 NUM_CLASSES = 3
-OPTIMIZERS = ("adam", "sgd")
+LOSS = WeightedCrossEntropy(NUM_CLASSES)
 
 
 def layer_dims(hidden_dims) -> list[int]:
     return [NUM_FEATURES, *hidden_dims, NUM_CLASSES]
 
 
-def init_params(hidden_dims, rng: np.random.Generator) -> list[torch.Tensor]:
-    """[W0, b0, W1, b1, ...] drawn like PyTorch's default `nn.Linear` initialisation,
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights ([out, in]) and biases, but from
-    an explicit Generator instead of the global one."""
-    params = []
-    dims = layer_dims(hidden_dims)
-    for fan_in, fan_out in zip(dims[:-1], dims[1:]):
-        bound = 1.0 / np.sqrt(fan_in)
-        params.append(torch.tensor(rng.uniform(-bound, bound, (fan_out, fan_in)), dtype=torch.float32))
-        params.append(torch.tensor(rng.uniform(-bound, bound, fan_out), dtype=torch.float32))
-    return params
-
-
-def mlp_trace(params: list[torch.Tensor], x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Run the MLP with parameters [W0, b0, W1, b1, ...] (ReLU between layers) and
-    return every layer's (input, pre-activation output); the last output is the logits.
-    Works for one model (W: [out, in], x: [B, in]) and for a stack of M models
-    (W: [M, out, in], b: [M, out], x: [M, B, in]), the latter with batched matmuls."""
-    trace = []
-    h = x
-    num_layers = len(params) // 2
-    for i in range(num_layers):
-        weight, bias = params[2 * i], params[2 * i + 1]
-        if weight.dim() == 3:
-            z = torch.baddbmm(bias.unsqueeze(1), h, weight.mT)
-        else:
-            z = F.linear(h, weight, bias)
-        trace.append((h, z))
-        h = torch.relu(z)
-    return trace
-
-
-def mlp_apply(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Logits of one model or of a stack of models (see `mlp_trace`)."""
-    return mlp_trace(params, x)[-1][1]
+def example_weights(penalty_mask: torch.Tensor, penalties: torch.Tensor) -> torch.Tensor:
+    """Loss weight of every training example for every member: the member's penalty
+    for trauma examples (mask 1), 1 otherwise. penalty_mask [..., N], penalties
+    [M] -> [M, N]."""
+    return torch.where(penalty_mask.bool(), penalties[:, None].float(), torch.ones(()))
 
 
 def compute_loss(outputs, targets, penalty_mask, penalty_magnitude):
     """The seed's loss: per-example cross-entropy, trauma examples (mask 1) weighted by
     `penalty_magnitude`, then the mean over the batch (the last dimension).
-    Leading dimensions (a stack of models) are kept: outputs [..., B, 3] -> [...]."""
+    Leading dimensions (a stack of models) are kept: outputs [..., B, 3] -> [...].
+    (Training uses the same loss with its gradient written out: `trauma/losses.py`.)"""
     loss_per_example = F.cross_entropy(
         outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1), reduction="none"
     ).view(targets.shape)
@@ -73,32 +49,15 @@ def compute_loss(outputs, targets, penalty_mask, penalty_magnitude):
     return (loss_per_example * weights).mean(dim=-1)
 
 
-def epoch_order(num_examples: int, trauma_index: np.ndarray, oversample: int, rng: np.random.Generator) -> np.ndarray:
-    """One epoch's visiting order: every example once, each trauma example `oversample`
-    times in all ("rumination"), shuffled. oversample=1 is an ordinary shuffle."""
-    extra = np.repeat(trauma_index, oversample - 1)
-    return rng.permutation(np.concatenate([np.arange(num_examples), extra]))
-
-
-def make_optimizer(name: str, params, learning_rate: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=learning_rate, fused=True)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=learning_rate, fused=True)
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
-
-
-def predict(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Predicted class for every input (no gradients)."""
-    with torch.no_grad():
-        return mlp_apply(params, x).argmax(dim=-1)
+def predict(stack: MLPStack, x: torch.Tensor) -> torch.Tensor:
+    """Predicted class of every member for its inputs x [M, n, 10]: [M, n]."""
+    return outputs(stack, x).argmax(dim=-1)
 
 
 class ExtremePenaltyModel(nn.Module):
     """10 -> hidden_dims -> 3 MLP with ReLU; hidden_dims=[] is the linear 10 -> 3 model.
 
-    The initial weights and the training order come from `seed`, so this model, trained
-    alone, equals the member with the same seed and penalty of an ensemble sweep."""
+    The initial weights and the training order come from `seed`."""
 
     def __init__(self, hidden_dims=DEFAULT_HIDDEN_DIMS, seed: int = 42):
         super().__init__()
@@ -109,14 +68,21 @@ class ExtremePenaltyModel(nn.Module):
         for fan_in, fan_out in zip(dims[:-1], dims[1:]):
             layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
         self.network = nn.Sequential(*layers[:-1])
-        with torch.no_grad():
-            for param, value in zip(self.parameters(), init_params(self.hidden_dims, rng_for(seed, "init"))):
-                param.copy_(value)
+        self.load_params(init_member(dims, rng_for(seed, "init")))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)
 
     compute_loss = staticmethod(compute_loss)
+
+    def load_params(self, params) -> None:
+        """Set the weights from [W0, b0, W1, b1, ...] (nn.Linear shapes)."""
+        with torch.no_grad():
+            for param, value in zip(self.parameters(), params):
+                param.copy_(torch.as_tensor(np.asarray(value), dtype=torch.float32))
+
+    def as_stack(self) -> MLPStack:
+        return MLPStack.from_members(layer_dims(self.hidden_dims), [[p.detach() for p in self.parameters()]])
 
     def train_model(
         self,
@@ -127,27 +93,25 @@ class ExtremePenaltyModel(nn.Module):
         batch_size: int = 32,
         optimizer: str = "adam",
         oversample: int = 1,
+        lr_schedule: str = "constant",
     ) -> dict:
-        """Train on (features, labels, penalty_mask, groups) batches from a DataLoader.
-        Returns {"loss": [mean training loss of each epoch]}."""
-        features, _, penalty_mask, _ = train_dataset.tensors
+        """Train on a `generate_dataset` training set (features, labels, penalty_mask,
+        groups), from this model's seed. Returns {"loss": [mean training loss of each
+        epoch]}."""
+        features, labels, penalty_mask, _ = train_dataset.tensors
         trauma_index = torch.nonzero(penalty_mask).flatten().numpy()
-        order_rng = rng_for(self.seed, "order")
-        opt = make_optimizer(optimizer, self.parameters(), learning_rate)
-        history = {"loss": []}
-        self.train()
-        for _ in range(epochs):
-            order = epoch_order(len(features), trauma_index, oversample, order_rng)
-            batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
-            total = 0.0
-            for x, y, mask, _ in DataLoader(train_dataset, batch_sampler=batches):
-                loss = compute_loss(self(x), y, mask, penalty_magnitude)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item()
-            history["loss"].append(total / len(batches))
-        return history
+        members = Members(
+            data=np.zeros(1, dtype=np.int64),
+            seed=np.array([self.seed]),
+            weights=example_weights(penalty_mask, torch.tensor([penalty_magnitude])),
+        )
+        run = train_ensemble(
+            features[None], labels[None], members, layer_dims(self.hidden_dims), LOSS, epochs=epochs,
+            batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, lr_schedule=lr_schedule,
+            extra_visits=np.repeat(trauma_index, oversample - 1),
+        )
+        self.load_params(run.final.member(0))
+        return {"loss": run.loss[0].tolist()}
 
     def extract_metrics(self, test_dataset: TensorDataset) -> dict:
         """Over-correction and accuracy on every probe set of a `generate_dataset` test
@@ -155,7 +119,7 @@ class ExtremePenaltyModel(nn.Module):
         from .metrics import accuracy, overcorrection
 
         features, labels, _, cells = test_dataset.tensors
-        predicted = predict(list(self.parameters()), features)
+        predicted = predict(self.as_stack(), features[None])[0]
         metrics = {}
         for cell in cells.unique().tolist():
             probe, group = PROBE_LAYOUT[cell]

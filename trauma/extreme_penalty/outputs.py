@@ -1,8 +1,8 @@
 """Files a Model 1 sweep writes, and reading them back.
 
 DIR/results.csv       tidy: one row per member (penalty x seed) x probe set x group
-DIR/training.csv      one row per member x epoch (loss, gradient ratio)
-DIR/weights.csv       one row per member x layer (weight change)
+DIR/training.csv      one row per member x epoch (loss, loss spikes, gradient diagnostics)
+DIR/weights.csv       one row per member x layer (weight change, noise floor)
 DIR/summary.csv       mean and 95 % CI over seeds per penalty x probe set x group
 DIR/results.json      all of the above plus every parameter, the seeds and versions
 DIR/summary.txt       the same numbers for people
@@ -27,14 +27,16 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..mlp import MLPStack
 from ..plots import plot_overcorrection
 from ..stats import format_ci
-from .config import SweepConfig
-from .model import ExtremePenaltyModel
-from .sweep import REFERENCE_PENALTY, SweepResult
+from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
+from .model import ExtremePenaltyModel, layer_dims
+from .sweep import SweepResult
 
 MARKER = "results.json"  # a folder holding this file is a sweep output we may replace
-TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_summary", "results", "training", "weights")
+TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_summary", "instability_summary",
+              "results", "training", "weights")
 
 
 class OutputDirError(ValueError):
@@ -75,13 +77,14 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
             "summary": _records(summary),
             "training_summary": _records(result.training_summary()),
             "weights_summary": _records(result.weights_summary()),
+            "instability_summary": _records(result.instability_summary()),
             "results": _records(result.probes),
             "training": _records(result.training),
             "weights": _records(result.weights),
         }
         (staging / "results.json").write_text(json.dumps(document, indent=1))
         (staging / "summary.txt").write_text(summary_text(result))
-        plt.close(plot_overcorrection(summary, staging / "overcorrection.png"))
+        plt.close(plot_overcorrection(summary, staging / "overcorrection.png", probes=result.probes))
         if result.run is not None:
             save_checkpoints(result, staging / "checkpoints")
         staging.chmod(0o755)  # mkdtemp makes it private
@@ -97,14 +100,14 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
 def save_checkpoints(result: SweepResult, folder: Path) -> None:
     folder.mkdir()
     run = result.run
-    for penalty in result.config.penalties:
+    for penalty in result.config.trained_penalties:
         members = np.flatnonzero(run.penalties == penalty)
         torch.save(
             {
                 "penalty": penalty,
                 "seeds": run.seeds[members].tolist(),
                 "hidden_dims": result.config.hidden_dims,
-                "params": [p[members].clone() for p in run.final],
+                "flat": run.trained.final.select(members).flat,
             },
             folder / f"penalty_{penalty:g}.pt",
         )
@@ -113,13 +116,11 @@ def save_checkpoints(result: SweepResult, folder: Path) -> None:
 def load_checkpoint(path) -> dict[int, ExtremePenaltyModel]:
     """The trained networks of one checkpoint file, by seed."""
     saved = torch.load(path, weights_only=True)
+    stack = MLPStack(layer_dims(saved["hidden_dims"]), len(saved["seeds"]), saved["flat"])
     models = {}
     for i, seed in enumerate(saved["seeds"]):
-        model = ExtremePenaltyModel(saved["hidden_dims"], seed=seed)
-        with torch.no_grad():
-            for param, value in zip(model.parameters(), saved["params"]):
-                param.copy_(value[i])
-        models[seed] = model
+        models[seed] = ExtremePenaltyModel(saved["hidden_dims"], seed=seed)
+        models[seed].load_params(stack.member(i))
     return models
 
 
@@ -141,6 +142,7 @@ def load_results(out_dir) -> SweepResult:
 def summary_text(result: SweepResult) -> str:
     config, meta = result.config, result.metadata
     n = config.seeds
+    last = f"epochs {config.epochs - config.eval_epochs + 1}-{config.epochs}"
     lines = [
         "Model 1, Extreme Penalty: sweep summary",
         "",
@@ -149,9 +151,11 @@ def summary_text(result: SweepResult) -> str:
         "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         f"Wall time: {meta['wall_seconds']} s; diverged members: {meta['diverged_members']}",
         "",
-        f"Every number: mean over seeds [95 % CI, Student t], n = {n} seeds unless marked.",
-        "Over-correction = share of truly risky inputs (clean labels) predicted safe;",
-        "excess = over-correction minus that of the lambda = 1 network of the same seed.",
+        f"Every number: mean over seeds [95 % CI, percentile bootstrap], n = {n} seeds unless marked.",
+        "Over-correction = share of truly risky inputs (clean labels) predicted safe, averaged over",
+        f"the networks after each of {last}; 'final' = after the last epoch alone;",
+        f"excess = over-correction minus that of the lambda = {REFERENCE_PENALTY:g} network of the same seed.",
+        f"lambda = {FLOOR_PENALTY} (if trained) is the noise floor: what training chaos alone changes.",
         "",
         "Realised corr(x0, x_j) in the normal training inputs (mean [min, max] over seeds):",
     ]
@@ -160,33 +164,42 @@ def summary_text(result: SweepResult) -> str:
 
     summary = result.summary()
     for (probe, group), cell in summary.groupby(["probe", "group"], sort=False):
-        lines += ["", f"{probe} / {group}", f"  {'lambda':>8}  {'over-correction':<26}{'excess over lambda=1':<28}accuracy"]
+        lines += ["", f"{probe} / {group}", f"  {'lambda':>8}  {'over-correction':<24}{'excess over lambda=1':<24}{'excess, final':<24}accuracy"]
         for row in cell.itertuples():
             marker = "" if row.overcorrection_n == n else f"  (n={row.overcorrection_n})"
             lines.append(
                 f"  {row.penalty:>8g}  "
-                f"{format_ci(row.overcorrection_mean, row.overcorrection_low, row.overcorrection_high, percent=True):<26}"
-                f"{format_ci(row.excess_overcorrection_mean, row.excess_overcorrection_low, row.excess_overcorrection_high, percent=True):<28}"
+                f"{format_ci(row.overcorrection_mean, row.overcorrection_low, row.overcorrection_high, percent=True):<24}"
+                f"{format_ci(row.excess_overcorrection_mean, row.excess_overcorrection_low, row.excess_overcorrection_high, percent=True):<24}"
+                f"{format_ci(row.excess_overcorrection_final_mean, row.excess_overcorrection_final_low, row.excess_overcorrection_final_high, percent=True):<24}"
                 f"{format_ci(row.accuracy_mean, row.accuracy_low, row.accuracy_high, percent=True)}{marker}"
             )
 
-    training = result.training_summary()
-    first, last = training.epoch.min(), training.epoch.max()
-    lines += ["", "Gradient magnitude ratio ||grad L_trauma|| / ||grad L_normal|| (per example, penalty included)"]
-    lines.append(f"  {'lambda':>8}  {'at initialisation':<28}after epoch {last}")
-    for penalty, cell in training.groupby("penalty", sort=False):
-        start, end = cell[cell.epoch == first].iloc[0], cell[cell.epoch == last].iloc[0]
-        lines.append(
-            f"  {penalty:>8g}  {format_ci(start.gradient_ratio_mean, start.gradient_ratio_low, start.gradient_ratio_high, digits=2):<28}"
-            f"{format_ci(end.gradient_ratio_mean, end.gradient_ratio_low, end.gradient_ratio_high, digits=2)}"
-        )
+    lines += ["", "Training instability: epochs whose mean loss exceeded twice the network's median epoch loss (after epoch 5)"]
+    for row in result.instability_summary().itertuples():
+        lines.append(f"  lambda {row.penalty:>8g}: spikes per network {format_ci(row.spikes_mean, row.spikes_low, row.spikes_high)}, "
+                     f"largest epoch loss / median {format_ci(row.peak_mean, row.peak_low, row.peak_high, digits=2)}")
 
-    lines += ["", f"Weight change per layer: ||w_after - w_init|| (relative to ||w_init||) and ||w - w(lambda={REFERENCE_PENALTY:g}, same seed)||"]
+    training = result.training_summary().dropna(subset=["gradient_ratio_mean"])
+    first, last_epoch = training.epoch.min(), training.epoch.max()
+    lines += ["", "Gradients of the trauma examples against those of normal examples (at initialisation -> last epoch):",
+              "  per example, penalty included (contains lambda by definition) | per example, without lambda | "
+              "summed over each set | trauma share of the training loss"]
+    for penalty, cell in training.groupby("penalty", sort=False):
+        start, end = cell[cell.epoch == first].iloc[0], cell[cell.epoch == last_epoch].iloc[0]
+        parts = [
+            f"{start[f'{c}_mean']:.3g} -> {end[f'{c}_mean']:.3g}"
+            for c in ("gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share")
+        ]
+        lines.append(f"  lambda {penalty:>8g}: " + " | ".join(parts))
+
+    lines += ["", f"Weight change per layer, relative to the layer's initial norm: from initialisation, and from the "
+              f"lambda = {REFERENCE_PENALTY:g} network of the same seed beside the noise floor (lambda = {FLOOR_PENALTY})"]
     for row in result.weights_summary().itertuples():
         lines.append(
             f"  lambda {row.penalty:>8g}  layer {row.layer} ({row.shape}): "
-            f"{format_ci(row.change_from_init_mean, row.change_from_init_low, row.change_from_init_high, digits=3)}"
-            f"  relative {format_ci(row.relative_change_from_init_mean, row.relative_change_from_init_low, row.relative_change_from_init_high, digits=3)}"
-            f"  vs lambda=1 {format_ci(row.change_from_reference_mean, row.change_from_reference_low, row.change_from_reference_high, digits=3)}"
+            f"from init {format_ci(row.relative_change_from_init_mean, row.relative_change_from_init_low, row.relative_change_from_init_high, digits=3)}"
+            f"  from lambda=1 {format_ci(row.relative_change_from_reference_mean, row.relative_change_from_reference_low, row.relative_change_from_reference_high, digits=3)}"
+            f"  noise floor {format_ci(row.noise_floor_mean, row.noise_floor_low, row.noise_floor_high, digits=3)}"
         )
     return "\n".join(lines) + "\n"

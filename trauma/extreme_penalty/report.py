@@ -1,5 +1,9 @@
-"""Tables the Model 1 pages show: results, predictions against observations with a
-verdict in words, and the decision profile along x0."""
+"""Tables and verdicts the Model 1 pages show: results, the specification's
+predictions against observations with a verdict in words, its qualitative claims
+tested on paired per-seed differences, and the decision profile along x0.
+
+Every verdict comes from `trauma.stats` (bootstrap intervals, Wilcoxon signed-rank
+tests on paired differences); the pages glue the words, never type them."""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..stats import format_ci, mean_ci, summarise
+from ..stats import format_ci, paired, summarise, verdict_about, verdict_below, verdict_direction
+from .config import FLOOR_PENALTY, REFERENCE_PENALTY
 from .dataset import CONTROL, RISKY, SAFE, features_given_x0
 from .model import predict
 from .sweep import SweepResult
@@ -21,24 +26,13 @@ SPEC_PREDICTIONS = {
     1000: {"rho=0.8": ("~", 42), "rho=0.4": ("~", 18), "rho=0.1": ("~", 5)},
     10000: {"rho=0.8": ("~", 65), "rho=0.4": ("~", 35), "rho=0.1": ("~", 12)},
 }
+GROUP_LABELS = {"rho=0.8": "ρ = 0.8", "rho=0.4": "ρ = 0.4", "rho=0.1": "ρ = 0.1", CONTROL: "the unmoved control"}
+PROBE_LABELS = {"correlation": "moved by ρ × distance", "equal_distance": "moved equally far"}
 
 
 def verdict(kind: str, predicted: float, low: float, high: float) -> str:
-    """Compare a prediction (in %) with an observed 95 % CI (in %).
-    "< X": supported if the whole CI lies below X, not supported if it lies at or
-    above X, else inconclusive. "~ X": supported if the CI reaches into [X/2, 2X]
-    (within a factor of two), otherwise not supported, smaller or larger."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "inconclusive (no CI)"
-    if kind == "<":
-        if high < predicted:
-            return "supported"
-        return "not supported (larger)" if low >= predicted else "inconclusive"
-    if high < predicted / 2:
-        return "not supported (smaller)"
-    if low > 2 * predicted:
-        return "not supported (larger)"
-    return "supported"
+    """A prediction "< X" or "~ X" (in %) against an observed 95 % CI (in %)."""
+    return verdict_below(predicted, low, high) if kind == "<" else verdict_about(predicted, low, high)
 
 
 def cell(summary: pd.DataFrame, column: str, **where) -> dict:
@@ -53,12 +47,20 @@ def cell(summary: pd.DataFrame, column: str, **where) -> dict:
     return {k: row[f"{column}_{k}"] for k in ("mean", "low", "high", "n")}
 
 
+def per_seed(table: pd.DataFrame, column: str, **where) -> pd.Series:
+    """One column's per-seed values (indexed by seed) in the rows matching `where`."""
+    rows = table
+    for key, value in where.items():
+        rows = rows[rows[key] == value]
+    return rows.set_index("seed")[column].sort_index()
+
+
 def results_table(summary: pd.DataFrame, column: str = "overcorrection") -> pd.DataFrame:
     """Rows: probe set / group; columns: penalties; cells: 'mean % [low, high]'."""
     table = summary.assign(
         cell=[format_ci(m, lo, hi, percent=True) for m, lo, hi in zip(summary[f"{column}_mean"], summary[f"{column}_low"], summary[f"{column}_high"])],
         row=summary.probe + " / " + summary.group,
-        lam=[f"λ = {p:g}" for p in summary.penalty],
+        lam=[f"λ = {p:g}" + (" (noise floor)" if p == FLOOR_PENALTY else "") for p in summary.penalty],
     )
     wide = table.pivot(index="row", columns="lam", values="cell")
     wide = wide.loc[list(dict.fromkeys(table.row)), list(dict.fromkeys(table.lam))]
@@ -75,76 +77,70 @@ def prediction_table(summary: pd.DataFrame) -> pd.DataFrame:
             continue
         for group, (kind, value) in groups.items():
             observed = cell(summary, "overcorrection", penalty=penalty, probe="correlation", group=group)
-            low, high = 100 * observed["low"], 100 * observed["high"]
             rows.append(
                 {
                     "λ": f"{penalty:g}",
                     "group": group,
                     "predicted": f"{'<' if kind == '<' else '~'} {value} %",
                     "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], percent=True),
-                    "verdict": verdict(kind, value, low, high),
+                    "verdict": verdict(kind, value, 100 * observed["low"], 100 * observed["high"]),
                 }
             )
     return pd.DataFrame(rows).set_index(["λ", "group"])
 
 
-def _stats(values) -> dict:
-    """mean, low, high, n of per-seed values (the shape `cell` returns)."""
-    return dict(zip(("mean", "low", "high", "n"), mean_ci(values)))
+def group_difference(result: SweepResult, penalty: float, group_a: str, group_b: str, probe: str = "correlation",
+                     column: str = "excess_overcorrection") -> dict:
+    """Paired per-seed difference of a column between two groups of one probe set at
+    one penalty (the same seeds, networks and base inputs): `stats.paired`."""
+    a = per_seed(result.probes, column, penalty=penalty, probe=probe, group=group_a)
+    b = per_seed(result.probes, column, penalty=penalty, probe=probe, group=group_b)
+    return paired(a - b)
 
 
-def paired_difference(result: SweepResult, penalty: float, group_a: str, group_b: str, column: str = "excess_overcorrection") -> dict:
-    """Per-seed difference of a column between two correlation groups at one penalty
-    (the same seeds, networks and base inputs): mean, low, high, n."""
-    probes = result.probes
-    rows = probes[(probes.penalty == penalty) & (probes.probe == "correlation")].set_index(["seed", "group"])[column]
-    return _stats(rows.xs(group_a, level="group") - rows.xs(group_b, level="group"))
-
-
-def direction(low: float, high: float) -> str:
-    """Verdict on a hypothesis 'this effect is positive' from its 95 % CI."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "inconclusive (no CI)"
-    if low > 0:
-        return "supported"
-    return "opposite" if high < 0 else "not supported (CI includes 0)"
-
-
-GROUP_LABELS = {"rho=0.8": "ρ = 0.8", "rho=0.4": "ρ = 0.4", "rho=0.1": "ρ = 0.1", CONTROL: "the unmoved control"}
+def excess_test(result: SweepResult, penalty: float, probe: str, group: str, column: str = "excess_overcorrection") -> dict:
+    """The paired excess over lambda = 1 (per seed) of one probe cell: `stats.paired`."""
+    return paired(per_seed(result.probes, column, penalty=penalty, probe=probe, group=group))
 
 
 def first_layer_lead(result: SweepResult, penalty: float) -> dict:
-    """Per seed: the first layer's weight change against the λ = 1 network minus the
-    largest change of any other layer (positive: the first layer moved most)."""
-    weights = result.weights[result.weights.penalty == penalty].pivot(index="seed", columns="layer", values="change_from_reference")
-    return _stats(weights[1] - weights.drop(columns=1).max(axis=1))
+    """Per seed: the first layer's change against the λ = 1 network in excess of the
+    noise floor, minus the largest such excess of any other layer (positive: the
+    first layer moved most), all relative to each layer's initial norm."""
+    weights = result.weights[result.weights.penalty == penalty].pivot(index="seed", columns="layer", values="excess_over_floor")
+    return paired(weights[1] - weights.drop(columns=1).max(axis=1))
+
+
+def _counts(test: dict) -> str:
+    return f"{test['positive']} up, {test['negative']} down, {test['zero']} equal; p = {test['p']:.3f}"
 
 
 def hypothesis_table(result: SweepResult) -> pd.DataFrame:
-    """The specification's qualitative claims, tested at the largest penalty with
-    paired per-seed differences."""
-    summary = result.summary()
+    """The specification's qualitative claims, tested at the largest penalty on paired
+    per-seed differences (Wilcoxon signed-rank)."""
     top = max(result.config.penalties)
     label = GROUP_LABELS
     rows = [(
         "Over-correction on the ρ = 0.8 probes rises above its λ = 1 level",
-        "excess over λ = 1, points", cell(summary, "excess_overcorrection", penalty=top, probe="correlation", group="rho=0.8"), True,
+        "excess over λ = 1, points", excess_test(result, top, "correlation", "rho=0.8"), True,
     )]
-    for a, b in (("rho=0.8", "rho=0.4"), ("rho=0.8", "rho=0.1"), ("rho=0.8", CONTROL), ("rho=0.4", "rho=0.1")):
-        rows.append((f"It spreads further along {label[a]} features than along {label[b]}",
-                     f"{label[a]} minus {label[b]}, points", paired_difference(result, top, a, b), True))
-    if len(result.config.hidden_dims) > 0:
+    for probe in ("correlation", "equal_distance"):
+        for a, b in (("rho=0.8", "rho=0.4"), ("rho=0.8", "rho=0.1"), ("rho=0.8", CONTROL), ("rho=0.4", "rho=0.1")):
+            rows.append((f"It spreads further along {label[a]} features than along {label[b]} ({PROBE_LABELS[probe]})",
+                         f"{label[a]} minus {label[b]}, points", group_difference(result, top, a, b, probe), True))
+    if len(result.config.hidden_dims) > 0 and result.config.noise_floor:
         rows.append(("The penalty changes the first layer's weights most",
-                     "layer 1 minus the largest other layer, ‖w − w(λ = 1)‖", first_layer_lead(result, top), False))
+                     "layer 1 minus the largest other layer, relative change beyond the noise floor", first_layer_lead(result, top), False))
     table = pd.DataFrame(
         [
             {
                 f"claim (at λ = {top:g})": claim,
                 "measured": measured,
-                "observed (mean [95 % CI])": format_ci(stats["mean"], stats["low"], stats["high"], percent=percent, digits=1 if percent else 2),
-                "verdict": direction(stats["low"], stats["high"]),
+                "observed (mean [95 % CI])": format_ci(test["mean"], test["low"], test["high"], percent=percent, digits=1 if percent else 2),
+                "seeds (Wilcoxon)": _counts(test),
+                "verdict": verdict_direction(test),
             }
-            for claim, measured, stats, percent in rows
+            for claim, measured, test, percent in rows
         ]
     )
     return table.set_index(table.columns[0])
@@ -152,15 +148,21 @@ def hypothesis_table(result: SweepResult) -> pd.DataFrame:
 
 def layer_change_table(result: SweepResult) -> pd.DataFrame:
     """Weight change per layer at the largest penalty against the λ = 1 network of
-    the same seed, and the specification's claim that early layers change most."""
+    the same seed, beside the noise floor, all relative to the layer's initial norm."""
     top = max(result.config.penalties)
     layers = result.weights_summary()
     layers = layers[layers.penalty == top]
+
+    def column(name, digits=2):
+        return [format_ci(getattr(r, f"{name}_mean"), getattr(r, f"{name}_low"), getattr(r, f"{name}_high"), digits=digits) for r in layers.itertuples()]
+
     return pd.DataFrame(
         {
             "layer": [f"{row.layer} ({row.shape})" for row in layers.itertuples()],
-            f"‖w(λ={top:g}) − w(λ=1)‖": [format_ci(r.change_from_reference_mean, r.change_from_reference_low, r.change_from_reference_high, digits=2) for r in layers.itertuples()],
-            "‖w − w_init‖ / ‖w_init‖": [format_ci(r.relative_change_from_init_mean, r.relative_change_from_init_low, r.relative_change_from_init_high, digits=2) for r in layers.itertuples()],
+            f"‖w(λ={top:g}) − w(λ={REFERENCE_PENALTY:g})‖ / ‖w_init‖": column("relative_change_from_reference"),
+            f"noise floor: ‖w(λ={FLOOR_PENALTY:g}) − w(λ={REFERENCE_PENALTY:g})‖ / ‖w_init‖": column("noise_floor"),
+            "beyond the noise floor": column("excess_over_floor"),
+            "‖w − w_init‖ / ‖w_init‖": column("relative_change_from_init"),
         }
     ).set_index("layer")
 
@@ -173,7 +175,7 @@ def decision_profile(models: dict, x0_grid: np.ndarray, points: int = 200, seed:
     x = torch.tensor(features_given_x0(x0, rng), dtype=torch.float32)
     rows = []
     for network_seed, model in models.items():
-        predicted = predict(list(model.parameters()), x).numpy().reshape(len(x0_grid), points)
+        predicted = predict(model.as_stack(), x[None])[0].numpy().reshape(len(x0_grid), points)
         for value, row in zip(x0_grid, predicted):
             rows.append({"seed": network_seed, "x0": value, "safe": (row == SAFE).mean(), "risky": (row == RISKY).mean()})
     return summarise(pd.DataFrame(rows), ["x0"], ["safe", "risky"])

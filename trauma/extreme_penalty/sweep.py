@@ -2,11 +2,16 @@
 `run_sweep` computes; `outputs.write_outputs` writes the files.
 
 Tables (pandas, one row per member = penalty x seed, and per...):
-- `probes`   ...probe set and group: over-correction, accuracy, and the excess
+- `probes`   ...probe set and group: over-correction and accuracy, averaged over the
+             networks after each of the last `eval_epochs` epochs (the headline), the
+             same for the final network alone (`*_final`), and the excess
              over-correction over the lambda = 1 member of the same seed (paired).
-- `training` ...epoch (0 = initialisation): mean training loss, gradient ratio.
-- `weights`  ...layer: weight change against initialisation (absolute and relative)
-             and against the lambda = 1 member of the same seed.
+- `training` ...epoch (0 = initialisation): mean training loss, whether the epoch's
+             loss spiked, and the gradient diagnostics of `metrics.gradient_diagnostics`
+             (at the epochs `ensemble.diagnostic_epochs` lists, NaN in between).
+- `weights`  ...layer: weight change against initialisation and against the lambda = 1
+             member of the same seed, relative to the layer's initial norm, beside
+             the noise floor (the lambda = 1.001 member's change against lambda = 1).
 """
 
 from __future__ import annotations
@@ -22,13 +27,20 @@ import torch
 
 from .. import __version__
 from ..stats import summarise
-from .config import SweepConfig
-from .dataset import FEATURE_RHO, SeedData, make_seed_data
-from .ensemble import EnsembleRun, train_ensemble
-from .metrics import accuracy, layer_distances, layer_norms, overcorrection
+from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
+from .dataset import FEATURE_RHO, RISKY, SAFE, SeedData, make_seed_data
+from .ensemble import GridRun, train_grid
+from .metrics import layer_distances, layer_norms
 from .model import layer_dims, predict
 
-REFERENCE_PENALTY = 1.0
+PROBE_COLUMNS = ["overcorrection", "excess_overcorrection", "accuracy",
+                 "overcorrection_final", "excess_overcorrection_final", "accuracy_final"]
+TRAINING_COLUMNS = ["loss", "gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share"]
+WEIGHT_COLUMNS = ["change_from_init", "relative_change_from_init", "relative_change_from_reference",
+                  "noise_floor", "excess_over_floor"]
+SPIKE_FACTOR = 2.0  # an epoch's loss spikes when it exceeds this many times the member's median epoch loss
+SPIKE_SKIP = 5  # the first epochs (still learning) are never counted as spikes
+EVAL_MEMBERS, EVAL_INPUTS = 64, 1024  # block of members x probe inputs evaluated at once
 
 
 @dataclass
@@ -39,21 +51,28 @@ class SweepResult:
     weights: pd.DataFrame
     correlations: np.ndarray  # [seeds, 10, 10] realised correlation matrices
     metadata: dict
-    run: EnsembleRun | None = None  # the trained networks (not kept by load_results)
+    run: GridRun | None = None  # the trained networks (not kept by load_results)
 
     def summary(self) -> pd.DataFrame:
-        """Over-correction, its paired excess over lambda = 1, and accuracy: mean and
-        95 % CI over seeds for every penalty x probe set x group."""
-        by = ["penalty", "probe", "group", "distance"]
-        bounds = {"overcorrection": (0, 1), "accuracy": (0, 1), "excess_overcorrection": (-1, 1)}
-        return summarise(self.probes, by, list(bounds), bounds)
+        """Over-correction, its paired excess over lambda = 1, and accuracy (last-epochs
+        average and final network): mean and 95 % CI over seeds for every
+        penalty x probe set x group."""
+        return summarise(self.probes, ["penalty", "probe", "group", "distance"], PROBE_COLUMNS)
 
     def training_summary(self) -> pd.DataFrame:
-        return summarise(self.training, ["penalty", "epoch"], ["loss", "gradient_ratio"])
+        return summarise(self.training, ["penalty", "epoch"], TRAINING_COLUMNS)
 
     def weights_summary(self) -> pd.DataFrame:
-        columns = ["change_from_init", "relative_change_from_init", "change_from_reference"]
-        return summarise(self.weights, ["penalty", "layer", "shape"], columns)
+        return summarise(self.weights, ["penalty", "layer", "shape"], WEIGHT_COLUMNS)
+
+    def instability(self) -> pd.DataFrame:
+        """Per member: how many epochs' loss spiked, and the largest epoch loss over
+        the member's median epoch loss (both after the first SPIKE_SKIP epochs)."""
+        training = self.training[self.training.epoch > SPIKE_SKIP]
+        return training.groupby(["penalty", "seed"], sort=False).agg(spikes=("spike", "sum"), peak=("loss_over_median", "max")).reset_index()
+
+    def instability_summary(self) -> pd.DataFrame:
+        return summarise(self.instability(), ["penalty"], ["spikes", "peak"])
 
     def correlation_table(self) -> pd.DataFrame:
         """Target vs realised corr(x0, x_j) over seeds."""
@@ -75,21 +94,24 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         make_seed_data(seed, config.base_examples, config.num_trauma, config.trauma_placement, config.label_noise)
         for seed in config.seed_list
     ]
-    run = train_ensemble(
+    run = train_grid(
         data,
-        config.penalties,
+        config.trained_penalties,
         config.hidden_dims,
         epochs=config.epochs,
         learning_rate=config.learning_rate,
         batch_size=config.batch_size,
         optimizer=config.optimizer,
+        lr_schedule=config.lr_schedule,
         oversample=config.oversample,
+        eval_epochs=config.eval_epochs,
         progress=progress,
     )
     metadata = {
         "model": "extreme_penalty",
         "parameters": config.as_dict(),
         "seeds": config.seed_list,
+        "trained_penalties": config.trained_penalties,
         "versions": {
             "trauma": __version__,
             "torch": torch.__version__,
@@ -112,72 +134,125 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     )
 
 
-def _reference_member(run: EnsembleRun) -> np.ndarray:
-    """For every member, the index of the lambda = 1 member with the same seed."""
-    reference = {seed: m for m, (lam, seed) in enumerate(zip(run.penalties, run.seeds)) if lam == REFERENCE_PENALTY}
+def _reference_member(run: GridRun, penalty: float = REFERENCE_PENALTY) -> np.ndarray:
+    """For every member, the index of the member with this penalty and the same seed."""
+    reference = {seed: m for m, (lam, seed) in enumerate(zip(run.penalties, run.seeds)) if lam == penalty}
     return np.array([reference[seed] for seed in run.seeds])
 
 
-def _probe_table(run: EnsembleRun, data: list[SeedData]) -> pd.DataFrame:
-    member_seed = np.arange(len(run.seeds)) % len(data)
-    probe_x = torch.tensor(np.stack([np.concatenate([p.x for p in d.probes]) for d in data]), dtype=torch.float32)
-    predicted = predict(run.final, probe_x[member_seed])  # [M, all probe inputs]
+def _predictions(stack, probe_x) -> torch.Tensor:
+    """Predicted class of every member on its seed's probe inputs: [M, P]. probe_x
+    [S, P, 10]; member m uses seed row m % S. Computed in fixed blocks of members and
+    inputs (faster in cache, and the same blocks whatever the grid)."""
+    member_seed = torch.arange(stack.members) % probe_x.shape[0]
     rows = []
-    for m, (penalty, seed) in enumerate(zip(run.penalties, run.seeds)):
-        start = 0
-        for probe in data[member_seed[m]].probes:
-            chunk = predicted[m, start : start + len(probe.labels)]
-            labels = torch.tensor(probe.labels)
-            start += len(probe.labels)
-            finite = bool(run.finite[m])
-            rows.append(
-                {
-                    "penalty": penalty,
-                    "seed": int(seed),
-                    "probe": probe.probe,
-                    "group": probe.group,
-                    "distance": probe.distance,
-                    "n": len(probe.labels),
-                    "diverged": not finite,
-                    "overcorrection": overcorrection(chunk, labels) if finite else np.nan,
-                    "accuracy": accuracy(chunk, labels) if finite else np.nan,
-                }
-            )
-    table = pd.DataFrame(rows)
-    keys = ["seed", "probe", "group"]
-    reference = table[table.penalty == REFERENCE_PENALTY].set_index(keys)["overcorrection"]
-    table["excess_overcorrection"] = table.overcorrection.to_numpy() - reference.loc[pd.MultiIndex.from_frame(table[keys])].to_numpy()
+    for start in range(0, stack.members, EVAL_MEMBERS):
+        chunk = torch.arange(start, min(start + EVAL_MEMBERS, stack.members))
+        part, x = stack.select(chunk), probe_x[member_seed[chunk]]
+        rows.append(torch.cat([predict(part, x[:, i : i + EVAL_INPUTS]) for i in range(0, x.shape[1], EVAL_INPUTS)], dim=1))
+    return torch.cat(rows)
+
+
+def _cell_metrics(predicted, labels, cells) -> tuple[np.ndarray, np.ndarray]:
+    """Over-correction and accuracy of every member on every probe cell: [M, cells]
+    each. labels [M, P]; cells: (start, end) of each cell in the probe inputs."""
+    over, acc = [], []
+    for a, b in cells:
+        risky = labels[:, a:b] == RISKY
+        over.append(((predicted[:, a:b] == SAFE) & risky).sum(1) / risky.sum(1))
+        acc.append((predicted[:, a:b] == labels[:, a:b]).double().mean(1))
+    return torch.stack(over, 1).double().numpy(), torch.stack(acc, 1).numpy()
+
+
+def _probe_table(run: GridRun, data: list[SeedData]) -> pd.DataFrame:
+    layout = data[0].probes
+    bounds = np.cumsum([0] + [len(p.labels) for p in layout])
+    cells = list(zip(bounds[:-1], bounds[1:]))
+    probe_x = torch.tensor(np.stack([np.concatenate([p.x for p in d.probes]) for d in data]), dtype=torch.float32)
+    labels = torch.tensor(np.stack([np.concatenate([p.labels for p in d.probes]) for d in data]))
+    labels = labels[torch.arange(len(run.seeds)) % len(data)]
+    epochs = sorted(run.trained.snapshots)
+    per_epoch = [_cell_metrics(_predictions(run.trained.snapshots[e], probe_x), labels, cells) for e in epochs]
+    diverged = ~run.finite[:, None]
+    values = {
+        "overcorrection": np.mean([o for o, _ in per_epoch], axis=0),
+        "accuracy": np.mean([a for _, a in per_epoch], axis=0),
+        "overcorrection_final": per_epoch[-1][0],
+        "accuracy_final": per_epoch[-1][1],
+    }
+    values = {k: np.where(diverged, np.nan, v) for k, v in values.items()}
+    reference = _reference_member(run)
+    values["excess_overcorrection"] = values["overcorrection"] - values["overcorrection"][reference]
+    values["excess_overcorrection_final"] = values["overcorrection_final"] - values["overcorrection_final"][reference]
+    num_members, num_cells = values["overcorrection"].shape
+    table = pd.DataFrame(
+        {
+            "penalty": np.repeat(run.penalties, num_cells),
+            "seed": np.repeat(run.seeds, num_cells),
+            "probe": np.tile([p.probe for p in layout], num_members),
+            "group": np.tile([p.group for p in layout], num_members),
+            "distance": np.tile([p.distance for p in layout], num_members),
+            "n": np.tile([len(p.labels) for p in layout], num_members),
+            "diverged": np.repeat(~run.finite, num_cells),
+            "evaluated_epochs": f"{epochs[0]}-{epochs[-1]}",
+        }
+    )
+    for name in PROBE_COLUMNS:
+        table[name] = values[name].ravel()
     return table
 
 
-def _training_table(run: EnsembleRun) -> pd.DataFrame:
-    num_members, num_points = run.gradient_ratio.shape
-    return pd.DataFrame(
+def _training_table(run: GridRun) -> pd.DataFrame:
+    num_members, num_points = run.trained.loss.shape[0], run.trained.loss.shape[1] + 1
+    loss = np.concatenate([np.full((num_members, 1), np.nan), run.trained.loss], axis=1)
+    median = np.median(run.trained.loss, axis=1, keepdims=True)
+    over_median = loss / median
+    epoch = np.arange(num_points)
+    spike = (over_median > SPIKE_FACTOR) & (epoch > SPIKE_SKIP)
+    table = pd.DataFrame(
         {
             "penalty": np.repeat(run.penalties, num_points),
             "seed": np.repeat(run.seeds, num_points),
-            "epoch": np.tile(np.arange(num_points), num_members),
-            "loss": np.concatenate([np.full((num_members, 1), np.nan), run.loss], axis=1).ravel(),
-            "gradient_ratio": run.gradient_ratio.ravel(),
+            "epoch": np.tile(epoch, num_members),
+            "loss": loss.ravel(),
+            "loss_over_median": over_median.ravel(),
+            "spike": spike.ravel(),
         }
     )
+    for name, values in run.diagnostics.items():
+        every_epoch = np.full((num_members, num_points), np.nan)
+        every_epoch[:, run.diagnostic_epochs] = values
+        table[name] = every_epoch.ravel()
+    return table
 
 
-def _weights_table(run: EnsembleRun, config: SweepConfig) -> pd.DataFrame:
-    from_init = layer_distances(run.final, run.initial).numpy()
-    relative = from_init / layer_norms(run.initial).numpy()
-    reference = _reference_member(run)
-    from_reference = layer_distances(run.final, [p[reference] for p in run.final]).numpy()
+def _weights_table(run: GridRun, config: SweepConfig) -> pd.DataFrame:
+    initial, final = run.trained.initial, run.trained.final
+    init_norm = layer_norms(initial).numpy()
+    from_init = layer_distances(final, initial).numpy()
+    reference = final.select(_reference_member(run))
+    from_reference = layer_distances(final, reference).numpy() / init_norm
+    if config.noise_floor:
+        floor = from_reference[_reference_member(run, FLOOR_PENALTY)]
+    else:
+        floor = np.full_like(from_reference, np.nan)
     dims = layer_dims(config.hidden_dims)
     num_members, num_layers = from_init.shape
-    return pd.DataFrame(
+    columns = {
+        "change_from_init": from_init,
+        "relative_change_from_init": from_init / init_norm,
+        "relative_change_from_reference": from_reference,
+        "noise_floor": floor,
+        "excess_over_floor": from_reference - floor,
+    }
+    table = pd.DataFrame(
         {
             "penalty": np.repeat(run.penalties, num_layers),
             "seed": np.repeat(run.seeds, num_layers),
             "layer": np.tile(np.arange(1, num_layers + 1), num_members),
             "shape": np.tile([f"{a}->{b}" for a, b in zip(dims[:-1], dims[1:])], num_members),
-            "change_from_init": from_init.ravel(),
-            "relative_change_from_init": relative.ravel(),
-            "change_from_reference": from_reference.ravel(),
         }
     )
+    for name, values in columns.items():
+        table[name] = values.ravel()
+    return table

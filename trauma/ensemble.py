@@ -1,0 +1,150 @@
+"""Train a grid of networks (members) as one stacked ensemble.
+
+The contract: each member trains exactly as if it were trained alone. Its
+initialisation, data order, example weights and training set are its own
+(`Members`); every step computes each member's own minibatch gradient and applies
+Adam or SGD to it element by element. Its numbers are bit-for-bit those it gets in
+a stack of any size (see `trauma/mlp.py` for how), so a result does not depend on
+which other networks shared the grid. Members that share a seed share their
+initial weights and data order, so comparisons across them are paired.
+
+A model supplies the data, the members, the layer sizes and its loss
+(`trauma/losses.py`); `after_epoch(epoch, stack)` is called at initialisation
+(epoch 0) and after every epoch, for the model's own diagnostics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from . import blas
+from .mlp import MLPStack, backward, forward, init_member, with_ones
+from .seeding import rng_for
+
+OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("constant", "cosine")
+
+
+@dataclass
+class Members:
+    """Who the members of a grid are: [M] arrays."""
+
+    data: np.ndarray  # index of the training set (first dimension of x, targets) each member uses
+    seed: np.ndarray  # seed of its initial weights and data order
+    weights: torch.Tensor  # [M, N] loss weight of every training example
+
+    def __len__(self) -> int:
+        return len(self.seed)
+
+
+@dataclass
+class Trained:
+    initial: MLPStack
+    final: MLPStack
+    loss: np.ndarray  # [M, epochs] mean minibatch loss of each epoch
+    snapshots: dict  # epoch -> MLPStack after that epoch, for the epochs asked for
+
+    @property
+    def finite(self) -> np.ndarray:
+        """[M] False where training diverged (non-finite parameters)."""
+        return torch.stack([torch.isfinite(block).flatten(1).all(1) for block in self.final.layers]).all(0).numpy()
+
+
+def epoch_order(num_examples: int, rng: np.random.Generator, extra_visits=()) -> np.ndarray:
+    """One epoch's visiting order: every example once plus the examples listed in
+    `extra_visits` once more per listing, shuffled."""
+    return rng.permutation(np.concatenate([np.arange(num_examples), np.asarray(extra_visits, dtype=np.int64)]))
+
+
+def learning_rate_at(epoch: int, epochs: int, learning_rate: float, schedule: str) -> float:
+    """The learning rate during `epoch` (0-based): constant, or cosine decay from
+    `learning_rate` towards 0 over the run."""
+    if schedule == "cosine":
+        return learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    return learning_rate
+
+
+def make_optimizer(name: str, flat: torch.Tensor, learning_rate: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam([flat], lr=learning_rate, fused=True)
+    if name == "sgd":
+        return torch.optim.SGD([flat], lr=learning_rate, fused=True)
+    raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+
+
+def initial_stack(dims, seeds) -> MLPStack:
+    """Every member's initial weights, from its seed's "init" stream."""
+    unique = {seed: init_member(dims, rng_for(int(seed), "init")) for seed in dict.fromkeys(np.asarray(seeds).tolist())}
+    return MLPStack.from_members(dims, [unique[seed] for seed in np.asarray(seeds).tolist()])
+
+
+def train_ensemble(
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    members: Members,
+    dims,
+    loss,
+    epochs: int = 50,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    learning_rate: float = 1e-3,
+    lr_schedule: str = "constant",
+    extra_visits=(),
+    keep_epochs=(),
+    after_epoch=None,
+    progress: bool = False,
+) -> Trained:
+    """x: [D, N, features] float32 training inputs of D training sets; targets:
+    [D, N, ...] as `loss.encode` takes them. Returns the initial and trained stacks,
+    the loss curve and copies of the stack after each epoch in `keep_epochs`."""
+    blas.check()
+    if len(members) == 1:  # computed as two copies: see trauma/mlp.py
+        twice = Members(np.repeat(members.data, 2), np.repeat(members.seed, 2), members.weights.repeat(2, 1))
+        run = train_ensemble(x, targets, twice, dims, loss, epochs, batch_size, optimizer, learning_rate, lr_schedule, extra_visits,
+                             keep_epochs, None if after_epoch is None else lambda e, s: after_epoch(e, s.select([0])), progress)
+        one = {epoch: stack.select([0]) for epoch, stack in run.snapshots.items()}
+        return Trained(run.initial.select([0]), run.final.select([0]), run.loss[:1], one)
+    num_members, num_examples = len(members), x.shape[1]
+    data_index = torch.as_tensor(members.data, dtype=torch.long)
+    x_ones = with_ones(x)
+    encoded = loss.encode(targets)
+    initial = initial_stack(dims, members.seed)
+    stack = initial.clone()
+    stack.flat.grad = torch.zeros_like(stack.flat)
+    grads = stack.views(stack.flat.grad)
+    opt = make_optimizer(optimizer, stack.flat, learning_rate)
+    if after_epoch is not None:
+        after_epoch(0, stack)
+
+    seeds = list(dict.fromkeys(np.asarray(members.seed).tolist()))
+    order_rngs = {seed: rng_for(int(seed), "order") for seed in seeds}
+    seed_row = torch.as_tensor([seeds.index(s) for s in np.asarray(members.seed).tolist()])
+    length = num_examples + len(extra_visits)
+    starts = range(0, length, batch_size)
+    buffers = {b: [torch.ones(num_members, b, width + 1) for width in dims[1:-1]] for b in {batch_size, length - starts[-1]}}
+    losses = torch.zeros(num_members, epochs, len(starts))
+    snapshots = {}
+    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        opt.param_groups[0]["lr"] = learning_rate_at(epoch, epochs, learning_rate, lr_schedule)
+        orders = torch.as_tensor(np.stack([epoch_order(num_examples, order_rngs[s], extra_visits) for s in seeds]))
+        order = orders[seed_row]  # [M, L]
+        rows = data_index[:, None]
+        x_epoch, t_epoch = x_ones[rows, order], encoded[rows, order]
+        w_epoch = members.weights.gather(1, order)
+        for step, start in enumerate(starts):
+            batch = slice(start, start + batch_size)
+            outputs, inputs = forward(stack.layers, x_epoch[:, batch], buffers[x_epoch[:, batch].shape[1]])
+            value, grad_output = loss.value_and_grad(outputs, t_epoch[:, batch], w_epoch[:, batch])
+            backward(stack.layers, inputs, grad_output, grads)
+            opt.step()
+            losses[:, epoch, step] = value
+        if epoch + 1 in keep_epochs:
+            snapshots[epoch + 1] = stack.clone()
+        if after_epoch is not None:
+            after_epoch(epoch + 1, stack)
+    return Trained(initial=initial, final=stack.clone(), loss=losses.mean(-1).numpy(), snapshots=snapshots)

@@ -25,7 +25,7 @@ def test_compute_loss_weights_trauma_examples_by_the_penalty():
     z = outputs_.clone().requires_grad_(True)
     compute_loss(z, targets, mask, 1000).backward()
     weights = torch.tensor([[1.0, 1.0, 1000.0]])
-    value, grad = LOSS.value_and_grad(outputs_[None], LOSS.encode(targets)[None], weights)
+    value, grad = LOSS.value_and_grad(outputs_[None], *LOSS.scaled_targets(LOSS.encode(targets)[None], weights, torch.full((3,), 3.0)))
     assert value.item() == pytest.approx(expected.item(), rel=1e-6)
     torch.testing.assert_close(grad[0], z.grad, rtol=1e-5, atol=1e-7)
 

@@ -49,3 +49,13 @@ def test_loss_spikes_are_counted_after_the_first_epochs_only():
     assert spikes.spikes.tolist() == [0, 2]
     assert spikes.peak.tolist() == pytest.approx([1.0, 3.0])
     assert result.training.gradient_ratio.notna().sum() == 2  # diagnostics only where computed
+
+
+def test_a_run_too_short_for_spikes_reports_none():
+    from trauma.extreme_penalty.config import SweepConfig
+    from trauma.extreme_penalty.sweep import run_sweep
+
+    result = run_sweep(SweepConfig(seeds=2, epochs=2, base_examples=200, penalties=[1, 100]))
+    spikes = result.instability()
+    assert len(spikes) == 6 and (spikes.spikes == 0).all() and spikes.peak.isna().all()
+    assert result.instability_summary().spikes_n.tolist() == [2, 2, 2]

@@ -126,7 +126,9 @@ def train_ensemble(
     seed_row = torch.as_tensor([seeds.index(s) for s in np.asarray(members.seed).tolist()])
     length = num_examples + len(extra_visits)
     starts = range(0, length, batch_size)
-    buffers = {b: [torch.ones(num_members, b, width + 1) for width in dims[1:-1]] for b in {batch_size, length - starts[-1]}}
+    sizes = torch.tensor([min(batch_size, length - start) for start in starts], dtype=torch.float32)
+    batch_sizes = sizes.repeat_interleave(sizes.long())  # [L]: the size of the minibatch each position falls in
+    buffers = {int(b): [torch.ones(num_members, int(b), width + 1) for width in dims[1:-1]] for b in set(sizes.tolist())}
     losses = torch.zeros(num_members, epochs, len(starts))
     snapshots = {}
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
@@ -134,12 +136,13 @@ def train_ensemble(
         orders = torch.as_tensor(np.stack([epoch_order(num_examples, order_rngs[s], extra_visits) for s in seeds]))
         order = orders[seed_row]  # [M, L]
         rows = data_index[:, None]
-        x_epoch, t_epoch = x_ones[rows, order], encoded[rows, order]
-        w_epoch = members.weights.gather(1, order)
+        x_epoch = x_ones[rows, order]
+        target, scale = loss.scaled_targets(encoded[rows, order], members.weights.gather(1, order), batch_sizes)
         for step, start in enumerate(starts):
             batch = slice(start, start + batch_size)
-            outputs, inputs = forward(stack.layers, x_epoch[:, batch], buffers[x_epoch[:, batch].shape[1]])
-            value, grad_output = loss.value_and_grad(outputs, t_epoch[:, batch], w_epoch[:, batch])
+            x_batch = x_epoch[:, batch]
+            outputs, inputs = forward(stack.layers, x_batch, buffers[x_batch.shape[1]])
+            value, grad_output = loss.value_and_grad(outputs, target[:, batch], scale[:, batch])
             backward(stack.layers, inputs, grad_output, grads)
             opt.step()
             losses[:, epoch, step] = value

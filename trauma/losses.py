@@ -3,8 +3,10 @@ written out (see `trauma/mlp.py` for which operations keep a member's numbers
 independent of its stack).
 
 A loss turns per-example targets into a float tensor shaped like the network's
-output once per epoch (`encode`), then, per minibatch, gives every member's
-weighted mean loss and its gradient with respect to the outputs (`value_and_grad`).
+output (`encode`), and, once per epoch, into targets scaled by each example's
+weight over its minibatch's size (`scaled_targets`); per minibatch it gives every
+member's weighted mean loss and its gradient with respect to the outputs
+(`value_and_grad`).
 """
 
 from __future__ import annotations
@@ -24,15 +26,19 @@ class WeightedCrossEntropy:
         """Class indices [..., n] -> one-hot [..., n, classes] (float)."""
         return torch.nn.functional.one_hot(targets, self.classes).float()
 
-    def value_and_grad(self, outputs: torch.Tensor, onehot: torch.Tensor, weights: torch.Tensor):
-        """outputs, onehot: [M, B, classes]; weights [M, B]. Returns the loss [M] and
-        its gradient with respect to the outputs [M, B, classes]."""
-        members, batch, _ = outputs.shape
-        scale = (weights / batch).unsqueeze(-1)  # w_i / B
-        target = onehot * scale
+    def scaled_targets(self, onehot: torch.Tensor, weights: torch.Tensor, batch_sizes: torch.Tensor):
+        """onehot [M, L, classes], weights [M, L], batch_sizes [L] (the size of the
+        minibatch each position of the epoch falls in) -> (onehot * w / B, w / B)."""
+        scale = (weights / batch_sizes).unsqueeze(-1)
+        return onehot * scale, scale
+
+    def value_and_grad(self, outputs: torch.Tensor, target: torch.Tensor, scale: torch.Tensor):
+        """outputs [M, B, classes]; target, scale: one minibatch of `scaled_targets`.
+        Returns the loss [M] and its gradient with respect to the outputs."""
+        members = outputs.shape[0]
         grad = torch.softmax(outputs, -1) * scale - target
         log_p = torch.log_softmax(outputs, -1)
-        loss = torch.bmm(target.view(members, 1, -1), log_p.view(members, -1, 1)).view(members)
+        loss = torch.bmm(target.reshape(members, 1, -1), log_p.view(members, -1, 1)).view(members)
         return -loss, grad
 
     def per_example(self, outputs: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:

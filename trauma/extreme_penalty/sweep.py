@@ -68,8 +68,10 @@ class SweepResult:
     def instability(self) -> pd.DataFrame:
         """Per member: how many epochs' loss spiked, and the largest epoch loss over
         the member's median epoch loss (both after the first SPIKE_SKIP epochs)."""
-        training = self.training[self.training.epoch > SPIKE_SKIP]
-        return training.groupby(["penalty", "seed"], sort=False).agg(spikes=("spike", "sum"), peak=("loss_over_median", "max")).reset_index()
+        members = self.training[["penalty", "seed"]].drop_duplicates()
+        counted = self.training[self.training.epoch > SPIKE_SKIP]
+        found = counted.groupby(["penalty", "seed"]).agg(spikes=("spike", "sum"), peak=("loss_over_median", "max")).reset_index()
+        return members.merge(found, on=["penalty", "seed"], how="left").fillna({"spikes": 0})  # runs too short: no spikes
 
     def instability_summary(self) -> pd.DataFrame:
         return summarise(self.instability(), ["penalty"], ["spikes", "peak"])

@@ -1,7 +1,7 @@
 # make book  set up .venv (if needed), execute every stale notebook, build _build/html/
 # make test  set up .venv (if needed) and run the test suite (installs Chromium if missing)
 # make run   one default Model 1 sweep into results/ (no book)
-# make bench ensemble trainer vs the plain per-model loop
+# make bench each model's default sweep vs the plain per-model loop
 
 PYTHON ?= python3
 VENV := .venv
@@ -36,6 +36,7 @@ chromium:
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py
+	$(BIN)/python benchmarks/ensemble_vs_loop.py --model noisy-signals
 
 clean:
 	rm -rf $(VENV) results _build book/generated

@@ -25,6 +25,9 @@ GLUE_KEYS = {  # a few keys each template's prose needs
     "penalty_dynamics": {"fig_loss", "fig_ratio", "fig_weights", "fig_profile", "safe_at_trauma_lam_mean"},
     "comparison": {"tbl_headline", "tbl_final", "fig_comparison", "realistic_correlation_rho08_mean",
                    "off_manifold_adjacent_off_manifold_low", "realistic_effect_word", "stable_vs_realistic_spikes_word"},
+    "noisy_signals": {"fig_metrics", "fig_instability", "fig_power", "fig_memorised", "tbl_predictions", "inst_in_diff_word",
+                      "acc_in_diff_word", "exponent_verdict", "chance_top_word"},
+    "noisy_comparison": {"tbl_overview", "spec_inside_word", "randomise_chance_word", "long_memorised_word", "prediction_counts"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
 }
 
@@ -39,6 +42,11 @@ def test_the_table_lists_the_required_variants_and_drives_the_toc():
     }
     for name, parameters in expected.items():
         assert runs[name].template == "extreme_penalty" and runs[name].parameters == parameters
+    noisy = {"noisy_spec": {}, "noisy_randomise": {"noise_model": "randomise"}, "noisy_long": {"epochs": 200},
+             "noisy_small": {"train_examples": 1000}, "noisy_wide": {"hidden_dims": [128, 64]}}
+    for name, parameters in noisy.items():
+        assert runs[name].template == "noisy_signals" and parameters.items() <= runs[name].parameters.items()
+    assert runs["noisy_comparison"].inputs == list(noisy)
     dynamics = sorted(r.parameters["penalty"] for r in runs.values() if r.template == "penalty_dynamics")
     assert dynamics == [1, 10, 100, 1000, 10000]  # one page per penalty of the realistic variant
     toc = (REPO / "_toc.yml").read_text()
@@ -198,9 +206,14 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "book/generated/results/mine/results.json").read_text())["parameters"]["penalties"] == [1.0, 3000.0]
+    done = subprocess.run([str(BIN / "trauma"), "run", "noisy_signals", "--name", "mine_noisy", "-p", "noise_levels", "[0.45]"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((root / "book/generated/results/mine_noisy/results.json").read_text())["parameters"]["noise_levels"] == [0.45]
     build = subprocess.run([str(BIN / "trauma"), "book"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert (root / "_build/html/book/generated/variants/10_mine.html").exists()
+    assert (root / "_build/html/book/generated/noisy_signals/06_mine_noisy.html").exists()
     assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
 
 

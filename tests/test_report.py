@@ -31,24 +31,26 @@ def test_group_differences_are_paired_by_seed():
     assert test["positive"] == 6 and test["direction"] == "positive"  # unpaired, the spread across seeds would hide it
 
 
-def test_loss_spikes_are_counted_after_the_first_epochs_only():
+def test_loss_spikes_are_sudden_rises_after_the_first_epochs():
     import numpy as np
 
     from trauma.extreme_penalty.config import SweepConfig
     from trauma.extreme_penalty.ensemble import GridRun
     from trauma.extreme_penalty.sweep import SweepResult, _training_table
 
-    loss = np.full((2, 12), 0.3)
+    loss = np.full((3, 12), 0.3)
     loss[0, 1] = 5.0  # epoch 2: still learning, not a spike
-    loss[1, [7, 10]] = [0.9, 0.61]  # epochs 8 and 11: both above twice the median (0.3)
+    loss[1, [7, 10]] = [0.9, 0.61]  # epochs 8 and 11: more than twice, and 0.05 above, the lowest loss before
+    loss[2] = np.geomspace(0.07, 0.005, 12)  # converging towards zero ...
+    loss[2, 9] = 0.012  # ... with a wobble: twice the lowest before, but only 0.005 above it
     trained = type("T", (), {"loss": loss})()
-    run = GridRun(penalties=np.array([1.0, 10000.0]), seeds=np.array([0, 0]), trained=trained,
-                  diagnostic_epochs=[0], diagnostics={"gradient_ratio": np.ones((2, 1))})
+    run = GridRun(penalties=np.array([1.0, 10.0, 100.0]), seeds=np.array([0, 0, 0]), trained=trained,
+                  diagnostic_epochs=[0], diagnostics={"gradient_ratio": np.ones((3, 1))})
     result = SweepResult(SweepConfig(seeds=1, epochs=12), pd.DataFrame(), _training_table(run), pd.DataFrame(), np.zeros((1, 10, 10)), {})
     spikes = result.instability().set_index("penalty")
-    assert spikes.spikes.tolist() == [0, 2]
-    assert spikes.peak.tolist() == pytest.approx([1.0, 3.0])
-    assert result.training.gradient_ratio.notna().sum() == 2  # diagnostics only where computed
+    assert spikes.spikes.tolist() == [0, 2, 0]
+    assert spikes.peak.tolist()[:2] == pytest.approx([1.0, 3.0])
+    assert result.training.gradient_ratio.notna().sum() == 3  # diagnostics only where computed
 
 
 def test_a_run_too_short_for_spikes_reports_none():

@@ -1,6 +1,6 @@
 """The `trauma` command line.
 
-    trauma sweep extreme-penalty [-p NAME VALUE]... --out DIR   one sweep into a folder
+    trauma sweep MODEL [-p NAME VALUE]... --out DIR              one sweep of a model into a folder
     trauma run NAME... | --all [--force]                         execute book notebooks (if stale)
     trauma run TEMPLATE --name NEW [-p NAME VALUE]...            add and execute your own variant
     trauma book                                                  execute what is stale, build the book
@@ -18,32 +18,33 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .models import MODELS
 from .params import ParameterError, parse_value
-
-MODELS = ("extreme-penalty",)
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .extreme_penalty.config import DESCRIPTIONS, SweepConfig
-
-    defaults = SweepConfig().as_dict()
-    parameters = "\n".join(f"  {name:<17} {DESCRIPTIONS[name]} (default: {defaults[name]})" for name in DESCRIPTIONS)
     parser = argparse.ArgumentParser(prog="trauma", description="Trauma as Training Data: run the models.")
     parser.add_argument("--version", action="version", version=f"trauma {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     sweep = commands.add_parser(
         "sweep",
-        help="train a model over a grid of penalties x seeds and write results",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="parameters of extreme-penalty:\n" + parameters,
+        help="train one model's grid of networks (conditions x seeds) and write its results",
+        description="Train one model's grid of networks and write its results to a folder. "
+                    "`trauma sweep MODEL --help` lists that model's parameters with their defaults.",
     )
-    sweep.add_argument("model", choices=MODELS)
-    sweep.add_argument(
-        "-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-        help="set a parameter (value parsed as YAML); repeatable",
-    )
-    sweep.add_argument("--out", required=True, help="output folder (created; an earlier sweep's output is replaced)")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    models = sweep.add_subparsers(dest="model", required=True, metavar="MODEL", title="models")
+    for model in MODELS.values():
+        defaults = model.config().as_dict()
+        parameters = "\n".join(f"  {name:<17} {text} (default: {defaults[name]})" for name, text in model.descriptions.items())
+        one = models.add_parser(
+            model.name, help=f"{model.title}: {model.question}", description=f"{model.title}: {model.question}",
+            epilog="parameters (-p NAME VALUE, values parsed as YAML):\n" + parameters,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        one.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                         help="set a parameter (value parsed as YAML); repeatable")
+        one.add_argument("--out", required=True, help="output folder (created; an earlier sweep's output is replaced)")
+        one.add_argument("--quiet", action="store_true", help="no progress bar")
 
     run = commands.add_parser("run", help="execute the book's notebooks (variants.yml) with papermill, if stale")
     run.add_argument("names", nargs="*", metavar="NAME", help="variants to execute (with --name: one template)")
@@ -113,22 +114,19 @@ def main(argv=None) -> int:
 
 
 def _sweep(args) -> int:
-    from .extreme_penalty.config import SweepConfig
-    from .extreme_penalty.outputs import OutputDirError, check_output_dir, write_outputs
-    from .extreme_penalty.sweep import run_sweep
+    from .outputs import OutputDirError, check_output_dir
 
+    model = MODELS[args.model]
     try:
-        config = SweepConfig.from_overrides(_overrides(args.param))
+        config = model.config.from_overrides(_overrides(args.param))
         out_dir = check_output_dir(args.out)
     except (ParameterError, OutputDirError) as error:
-        print(f"trauma sweep: error: {error}", file=sys.stderr)
+        print(f"trauma sweep {model.name}: error: {error}", file=sys.stderr)
         return 2
 
-    penalties = len(config.trained_penalties)
-    grid = f"{penalties} penalties{' (noise floor included)' if config.noise_floor else ''} x {config.seeds} seeds"
-    print(f"Training {grid} = {penalties * config.seeds} networks, {config.epochs} epochs ...", file=sys.stderr)
-    result = run_sweep(config, progress=not args.quiet)
-    write_outputs(result, out_dir)
+    print(f"{model.title}: training {config.networks} networks, {config.epochs} epochs ...", file=sys.stderr)
+    result = model.run_sweep(config, progress=not args.quiet)
+    model.write_outputs(result, out_dir)
     print((out_dir / "summary.txt").read_text())
     print(f"Done in {result.metadata['wall_seconds']} s; wrote {out_dir}/ (summary.txt, results.csv, ...)", file=sys.stderr)
     return 0

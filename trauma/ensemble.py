@@ -151,3 +151,33 @@ def train_ensemble(
         if after_epoch is not None:
             after_epoch(epoch + 1, stack)
     return Trained(initial=initial, final=stack.clone(), loss=losses.mean(-1).numpy(), snapshots=snapshots)
+
+
+# A loss spike: an epoch (after the first SPIKE_SKIP, still learning) whose mean loss
+# is more than SPIKE_FACTOR times the lowest epoch loss before it, and above it by
+# more than SPIKE_RISE (so that a loss near zero, whose relative wobbles are large,
+# does not count).
+SPIKE_FACTOR, SPIKE_RISE, SPIKE_SKIP = 2.0, 0.05, 5
+
+
+def loss_curve(loss: np.ndarray) -> dict[str, np.ndarray]:
+    """From the mean minibatch loss of every epoch ([M, epochs], `Trained.loss`), per
+    network and point 0 (initialisation, no loss) to `epochs`: the loss, the loss over
+    the lowest loss of the epochs before it, and whether the epoch is a loss spike."""
+    nan = np.full((loss.shape[0], 1), np.nan)
+    with_start = np.concatenate([nan, loss], axis=1)
+    lowest_before = np.concatenate([nan, nan, np.minimum.accumulate(loss, axis=1)[:, :-1]], axis=1)
+    with np.errstate(invalid="ignore"):
+        spike = ((with_start > SPIKE_FACTOR * lowest_before) & (with_start - lowest_before > SPIKE_RISE)
+                 & (np.arange(with_start.shape[1]) > SPIKE_SKIP))
+    return {"loss": with_start, "loss_over_lowest": with_start / lowest_before, "spike": spike}
+
+
+def spike_counts(training, keys: list[str]):
+    """Per network (rows of a training table identified by `keys`): how many epochs
+    spiked, and the largest epoch loss over the lowest before it, after the first epochs (NaN
+    for runs too short to count)."""
+    members = training[keys].drop_duplicates()
+    counted = training[training.epoch > SPIKE_SKIP]
+    found = counted.groupby(keys).agg(spikes=("spike", "sum"), peak=("loss_over_lowest", "max")).reset_index()
+    return members.merge(found, on=keys, how="left").fillna({"spikes": 0})

@@ -44,3 +44,33 @@ class WeightedCrossEntropy:
     def per_example(self, outputs: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
         """Unweighted cross-entropy of every example: [M, n, classes] -> [M, n]."""
         return -(torch.log_softmax(outputs, -1) * onehot).sum(-1)
+
+
+class WeightedBinaryCrossEntropy(WeightedCrossEntropy):
+    """Binary cross-entropy of a single output logit z (p(y = 1) = sigmoid(z)), each
+    example multiplied by its weight, mean over the minibatch. Computed as the
+    two-class softmax cross-entropy of the logits (0, z), which is the same function
+    (softmax((0, z))[1] = sigmoid(z)) and keeps to row-wise operations (an element-wise
+    sigmoid rounds differently in PyTorch's vectorised and scalar loops)."""
+
+    def __init__(self):
+        super().__init__(classes=2)
+
+    def encode(self, targets: torch.Tensor) -> torch.Tensor:
+        """Labels 0/1 [..., n] -> one-hot [..., n, 2]."""
+        return super().encode(targets.long())
+
+    def value_and_grad(self, outputs: torch.Tensor, target: torch.Tensor, scale: torch.Tensor):
+        """outputs [M, B, 1] (the logit); returns the loss [M] and its gradient [M, B, 1]."""
+        value, grad = super().value_and_grad(two_class_logits(outputs), target, scale)
+        return value, grad[..., 1:]
+
+
+def two_class_logits(z: torch.Tensor) -> torch.Tensor:
+    """[..., 1] logits of class 1 -> [..., 2] logits (0, z)."""
+    return torch.cat([torch.zeros_like(z), z], dim=-1)
+
+
+def probability(z: torch.Tensor) -> torch.Tensor:
+    """p(y = 1) = sigmoid(z) for logits [..., 1], computed row-wise: [...]."""
+    return torch.softmax(two_class_logits(z), -1)[..., 1]

@@ -155,3 +155,16 @@ def outputs(stack: MLPStack, x: torch.Tensor) -> torch.Tensor:
     computed, x = at_least_two(stack, x)
     with torch.no_grad():
         return forward(computed.layers, with_ones(x))[0][: stack.members]
+
+
+def evaluate(stack: MLPStack, x: torch.Tensor, member_block: int = 64, input_block: int = 1024) -> torch.Tensor:
+    """Every member's outputs [M, n, out] for inputs x: [M, n, in] (each member its
+    own) or [n, in] (the same for all). Computed in fixed blocks of members and
+    inputs: faster in cache, bounded in memory, and the same blocks whatever the grid."""
+    blocks = []
+    for start in range(0, stack.members, member_block):
+        end = min(start + member_block, stack.members)
+        part = stack if (start, end) == (0, stack.members) else stack.select(range(start, end))
+        xs = x[start:end] if x.dim() == 3 else x.expand(end - start, *x.shape)
+        blocks.append(torch.cat([outputs(part, xs[:, i : i + input_block]) for i in range(0, xs.shape[1], input_block)], dim=1))
+    return torch.cat(blocks)

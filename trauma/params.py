@@ -7,9 +7,42 @@ the parameter and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import yaml
+
+
+class Parameters:
+    """What every model's frozen SweepConfig dataclass shares: building it from the
+    parameters a user named (unknown names are an error), as a dict, the seed list.
+    A subclass sets DESCRIPTIONS (name -> what it means) and checks its fields in
+    __post_init__, storing the clean values with `_store`."""
+
+    DESCRIPTIONS: dict = {}
+
+    @classmethod
+    def from_overrides(cls, overrides: dict):
+        """Defaults with some parameters replaced."""
+        check_known(overrides, cls.DESCRIPTIONS)
+        return cls(**overrides)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.seeds))
+
+    def _store(self, clean: dict) -> None:
+        for name, value in clean.items():
+            object.__setattr__(self, name, value)
+
+
+def eval_epochs(value, epochs: int, default: int = 5) -> int:
+    """How many last epochs the metrics average over: `value`, or by default 5 (or
+    every epoch if there are fewer)."""
+    return integer("eval_epochs", min(default, epochs) if value is None else value, 1, maximum=epochs)
 
 
 class ParameterError(ValueError):

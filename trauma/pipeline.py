@@ -33,11 +33,11 @@ class PipelineError(RuntimeError):
 def injected_parameters(run: Run, runs: dict[str, Run]) -> dict:
     """What papermill puts into the run's parameters cell."""
     common = {"name": run.name, "title": run.title}
-    if run.template in ("extreme_penalty", "penalty_dynamics"):
-        return {**run.parameters, **common}
-    if run.template == "comparison":
+    if run.reads == "all":
+        return {**common, "notebooks": {n: runs[n].notebook.relative_to(paths.ROOT).as_posix() for n in run.inputs}}
+    if run.reads and run.reads != "source":
         return {**common, "variants": run.inputs, "titles": [runs[n].title for n in run.inputs]}
-    return {**common, "notebooks": {n: runs[n].notebook.relative_to(paths.ROOT).as_posix() for n in run.inputs}}
+    return {**run.parameters, **common}
 
 
 def select(runs: dict[str, Run], names=None, force: bool = False) -> list[Run]:

@@ -149,21 +149,24 @@ TRAINING_LABELS = {
     "gradient_ratio_unweighted": "‖∇CE‖ trauma / ‖∇CE‖ normal, per example (no λ)",
     "aggregate_ratio": "‖Σ ∇(λ CE)‖ trauma / ‖Σ ∇CE‖ normal",
     "trauma_loss_share": "trauma examples' share of the training loss",
+    "memorised": "wrong training labels the network predicts, share",
+    "clean_fit": "correct in-context training labels it predicts, share",
 }
 
 
-def plot_training_curves(training_summary, column: str, path=None, log: bool = False, penalties=None, training=None):
-    """A per-epoch quantity, one line per penalty (mean, 95 % CI band); with the
-    per-seed table `training`, each seed's curve as a thin line, so that a spike in
-    one seed is not averaged away."""
-    penalties = penalties or sorted(set(training_summary.penalty))
-    colours = _penalty_colours(sorted(set(training_summary.penalty)))
+def plot_training_curves(training_summary, column: str, path=None, log: bool = False, penalties=None, training=None,
+                         by: str = "penalty", symbol: str = "λ"):
+    """A per-epoch quantity, one line per penalty (or other `by` column, shown as
+    `symbol`): mean, 95 % CI band; with the per-seed table `training`, each seed's
+    curve as a thin line, so that a spike in one seed is not averaged away."""
+    penalties = penalties or sorted(set(training_summary[by]))
+    colours = _penalty_colours(sorted(set(training_summary[by])))
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for penalty in penalties:
-        cell = training_summary[(training_summary.penalty == penalty)].dropna(subset=[f"{column}_mean"]).sort_values("epoch")
-        _band(ax, cell.epoch, cell, column, color=colours[penalty], label=f"λ = {penalty:g}", marker="o" if len(cell) < 20 else None, ms=3)
+        cell = training_summary[(training_summary[by] == penalty)].dropna(subset=[f"{column}_mean"]).sort_values("epoch")
+        _band(ax, cell.epoch, cell, column, color=colours[penalty], label=f"{symbol} = {penalty:g}", marker="o" if len(cell) < 20 else None, ms=3)
         if training is not None:
-            for _, seed in training[training.penalty == penalty].dropna(subset=[column]).groupby("seed"):
+            for _, seed in training[training[by] == penalty].dropna(subset=[column]).groupby("seed"):
                 ax.plot(seed.epoch, seed[column], color=colours[penalty], lw=0.5, alpha=0.4)
     if log:
         ax.set_yscale("log")
@@ -228,3 +231,65 @@ def plot_variant_comparison(table, path=None, per_seed=None):
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return _save(fig, path)
+
+
+SUBSET_LABELS = {"in_context": "in the context", "out_of_context": "outside the context", "all": "all test inputs"}
+NETWORK_LABELS = {
+    "accuracy": "accuracy (clean labels)",
+    "collapse": "confidence collapse: share with p in (0.45, 0.55)",
+    "confidence": "mean confidence |p − 0.5|",
+    "calibration_error": "mean |p − p_train|",
+}
+
+
+def plot_by_level(summary, columns, path=None, per_seed=None, xlabel: str = "noise level"):
+    """Per-network metrics against the noise level, one panel per column, one line per
+    subset (mean, 95 % CI band), each seed as a dot."""
+    columns = list(columns)
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.8), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        for i, subset in enumerate(dict.fromkeys(summary.subset)):
+            cell = summary[summary.subset == subset].sort_values("noise")
+            colour = _band(ax, cell.noise, cell, column, marker="o", ms=3, color=f"C{i}", label=SUBSET_LABELS.get(subset, subset))
+            if per_seed is not None:
+                for level, values in per_seed[per_seed.subset == subset].groupby("noise")[column]:
+                    _seed_dots(ax, level, values, colour, width=0.0015)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(NETWORK_LABELS.get(column, column))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_across_seeds(ensemble, column: str, ylabel: str, path=None, xlabel: str = "noise level"):
+    """An across-seed quantity (one value per level, its interval from resampling the
+    seeds) against the noise level, one line per subset."""
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for i, subset in enumerate(dict.fromkeys(ensemble.subset)):
+        cell = ensemble[ensemble.subset == subset].sort_values("noise")
+        ax.plot(cell.noise, cell[column], marker="o", ms=3, color=f"C{i}", label=SUBSET_LABELS.get(subset, subset))
+        ax.fill_between(cell.noise, cell[f"{column}_low"], cell[f"{column}_high"], color=f"C{i}", alpha=0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return _finish(fig, ax, path)
+
+
+def plot_power_law(ensemble, exponent: dict, hypothesis: float, path=None):
+    """log(variance across seeds) against log(level) in the context, the fitted
+    slope and the hypothesised one (through the same centre)."""
+    cell = ensemble[(ensemble.subset == "in_context") & ensemble.noise.isin(exponent["levels"])].sort_values("noise")
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.errorbar(cell.noise, cell.variance, yerr=[cell.variance - cell.variance_low, cell.variance_high - cell.variance],
+                fmt="o", ms=4, capsize=3, color="C0", label="variance across seeds (95 % CI)")
+    x = np.log(cell.noise.to_numpy())
+    y = np.log(cell.variance.to_numpy())
+    grid = np.linspace(x.min(), x.max(), 50)
+    for slope, style, label in ((exponent["estimate"], "-", f"fit: slope {exponent['estimate']:.2f} [{exponent['low']:.2f}, {exponent['high']:.2f}]"),
+                                (hypothesis, "--", f"hypothesis: slope {hypothesis:g}")):
+        ax.plot(np.exp(grid), np.exp(y.mean() + slope * (grid - x.mean())), style, color="C3" if style == "-" else "grey", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("noise level (log)")
+    ax.set_ylabel("mean variance of p(y = 1 | x) across seeds (log)")
+    return _finish(fig, ax, path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = {"train_data": 0, "probes": 1, "init": 2, "order": 3}
+STREAMS = {"train_data": 0, "probes": 1, "init": 2, "order": 3, "shared": 4}  # shared: seed-independent sets
 
 
 def rng_for(seed: int, stream: str) -> np.random.Generator:

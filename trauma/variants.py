@@ -2,9 +2,11 @@
 `trauma run TEMPLATE --name NAME -p ...`): load, check, and decide what is stale.
 
 Each run has a content hash of its template notebook, its parameters and title,
-the `trauma` source, and the hashes of the runs it reads (a dynamics page reads its
-source variant's results; the comparison reads every extreme-penalty variant; the
-reproducibility page reads every other run). An executed notebook whose stored hash
+the `trauma` source, and the hashes of the runs it reads (`reads` in the table: a
+dynamics page reads its source variant's results, a comparison page every variant
+of its model's template, the reproducibility page every other run). A template
+whose name a model registered (`trauma/models.py`) runs that model's sweep, and its
+parameters are checked by the model's own checks. An executed notebook whose stored hash
 equals the current one is up to date and is reused.
 """
 
@@ -23,6 +25,7 @@ import nbformat
 import yaml
 
 from . import paths
+from .models import by_template
 from .params import ParameterError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -37,6 +40,7 @@ class Run:
     parameters: dict
     section: str
     position: int  # order within its section, for file names and the table of contents
+    reads: str | None = None  # what it reads: "source" (its source parameter), a template's runs, or "all"
     inputs: list = field(default_factory=list)  # names of the runs it reads
     hash: str = ""
 
@@ -87,7 +91,8 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
             parameters = dict(entry.get("parameters") or {})
             if smoke_mode():
                 parameters.update(templates[template].get("smoke") or {})
-            runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section])
+            runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section],
+                             templates[template].get("reads"))
     for run in runs.values():
         run.inputs = _inputs(run, runs)
         check_parameters(run, runs)
@@ -96,22 +101,23 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
 
 
 def _inputs(run: Run, runs: dict[str, Run]) -> list[str]:
-    if run.template == "penalty_dynamics":
+    if run.reads == "source":
         return [run.parameters.get("source", "realistic")]
-    if run.template == "comparison":
-        return [r.name for r in runs.values() if r.template == "extreme_penalty"]
-    if run.template == "reproducibility":
-        return [r.name for r in runs.values() if r.template != "reproducibility"]
+    if run.reads == "all":
+        return [r.name for r in runs.values() if r.reads != "all"]
+    if run.reads:
+        return [r.name for r in runs.values() if r.template == run.reads]
     return []
 
 
 def check_parameters(run: Run, runs: dict[str, Run]) -> None:
     """Raise ParameterError for parameters the template would reject, before any run."""
-    from .extreme_penalty.config import SweepConfig
-
-    if run.template == "extreme_penalty":
-        SweepConfig.from_overrides(run.parameters)
+    model = by_template(run.template)
+    if model is not None:
+        model.config.from_overrides(run.parameters)
     elif run.template == "penalty_dynamics":
+        from .extreme_penalty.config import SweepConfig
+
         unknown = set(run.parameters) - {"penalty", "source"}
         if unknown:
             raise ParameterError(sorted(unknown)[0], "one of the known parameters: penalty, source", sorted(unknown)[0])

@@ -4,7 +4,7 @@ the notebooks use the same names."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from .. import params as check
 from ..ensemble import LR_SCHEDULES, OPTIMIZERS
@@ -13,7 +13,6 @@ from .model import DEFAULT_HIDDEN_DIMS
 
 REFERENCE_PENALTY = 1.0  # every sweep's paired reference
 FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos alone changes
-DEFAULT_EVAL_EPOCHS = 5
 
 DESCRIPTIONS = {
     "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
@@ -29,13 +28,13 @@ DESCRIPTIONS = {
     "batch_size": "minibatch size",
     "base_examples": "number of normal training examples",
     "label_noise": "share of normal training labels replaced by a uniformly random class",
-    "eval_epochs": "metrics are averaged over the networks after each of the last this many epochs (default: 5, or epochs if fewer)",
+    "eval_epochs": "metrics are averaged over the networks after each of the last this many epochs (at most all epochs)",
     "noise_floor": f"also train lambda = {FLOOR_PENALTY} (true/false): what training chaos alone changes",
 }
 
 
 @dataclass(frozen=True)
-class SweepConfig:
+class SweepConfig(check.Parameters):
     penalties: list = field(default_factory=lambda: [1, 10, 100, 1000, 10000])
     seeds: int = 10
     epochs: int = 50
@@ -49,8 +48,10 @@ class SweepConfig:
     batch_size: int = 32
     base_examples: int = 10_000
     label_noise: float = 0.1
-    eval_epochs: int | None = None  # None: DEFAULT_EVAL_EPOCHS, or every epoch if there are fewer
+    eval_epochs: int | None = None  # None: 5, or every epoch if there are fewer
     noise_floor: bool = True
+
+    DESCRIPTIONS = DESCRIPTIONS
 
     def __post_init__(self):
         clean = {
@@ -69,25 +70,14 @@ class SweepConfig:
             "label_noise": check.real("label_noise", self.label_noise, 0.0, 1.0),
             "noise_floor": check.boolean("noise_floor", self.noise_floor),
         }
-        eval_epochs = min(DEFAULT_EVAL_EPOCHS, clean["epochs"]) if self.eval_epochs is None else self.eval_epochs
-        clean["eval_epochs"] = check.integer("eval_epochs", eval_epochs, 1, maximum=clean["epochs"])
+        clean["eval_epochs"] = check.eval_epochs(self.eval_epochs, clean["epochs"])
         if clean["noise_floor"] and FLOOR_PENALTY in clean["penalties"]:
             raise check.ParameterError("penalties", f"without {FLOOR_PENALTY:g} when noise_floor is true (it is added)", self.penalties)
-        for name, value in clean.items():
-            object.__setattr__(self, name, value)
-
-    @classmethod
-    def from_overrides(cls, overrides: dict) -> "SweepConfig":
-        """Defaults with some parameters replaced; unknown names are an error."""
-        check.check_known(overrides, DESCRIPTIONS)
-        return cls(**overrides)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+        self._store(clean)
 
     @property
-    def seed_list(self) -> list[int]:
-        return list(range(self.seeds))
+    def networks(self) -> int:
+        return len(self.trained_penalties) * self.seeds
 
     @property
     def trained_penalties(self) -> list[float]:

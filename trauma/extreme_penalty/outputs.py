@@ -9,117 +9,65 @@ DIR/summary.txt       the same numbers for people
 DIR/overcorrection.png
 DIR/checkpoints/penalty_<lambda>.pt   the trained networks of every seed at that penalty
 
-Outputs are written into a temporary folder beside DIR and moved into place only
-when complete, so a failed run leaves nothing behind. An existing DIR is replaced
-only if it holds an earlier sweep's output.
+Written atomically (`trauma.outputs.staging_folder`): a failed run leaves nothing
+behind, and an existing DIR is replaced only if it holds an earlier sweep's output.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
-from ..mlp import MLPStack
+from .. import outputs
 from ..plots import plot_overcorrection
 from ..stats import format_ci
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
-from .model import ExtremePenaltyModel, layer_dims
+from .model import ExtremePenaltyModel
 from .sweep import SweepResult
 
-MARKER = "results.json"  # a folder holding this file is a sweep output we may replace
 TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_summary", "instability_summary",
               "results", "training", "weights")
 
 
-class OutputDirError(ValueError):
-    pass
-
-
-def check_output_dir(out_dir) -> Path:
-    """Refuse, before any training, a DIR we must not replace."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
-        raise OutputDirError(
-            f"--out {out_dir}: exists and is not an earlier sweep's output (no {MARKER}); "
-            "choose a new or empty folder"
-        )
-    return out_dir
-
-
-def _records(table: pd.DataFrame) -> list[dict]:
-    return json.loads(table.to_json(orient="records"))  # NaN -> null
-
-
 def write_outputs(result: SweepResult, out_dir) -> Path:
-    out_dir = check_output_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    with outputs.staging_folder(out_dir) as staging:
         result.probes.to_csv(staging / "results.csv", index=False)
         result.training.to_csv(staging / "training.csv", index=False)
         result.weights.to_csv(staging / "weights.csv", index=False)
         summary = result.summary()
         summary.to_csv(staging / "summary.csv", index=False)
-        document = {
+        outputs.write_json(staging / outputs.MARKER, {
             **result.metadata,
             "realised_correlations": {
-                "corr_x0_mean_over_seeds": _records(result.correlation_table()),
+                "corr_x0_mean_over_seeds": outputs.records(result.correlation_table()),
                 "matrix_mean_over_seeds": result.correlations.mean(0).round(4).tolist(),
             },
-            "summary": _records(summary),
-            "training_summary": _records(result.training_summary()),
-            "weights_summary": _records(result.weights_summary()),
-            "instability_summary": _records(result.instability_summary()),
-            "results": _records(result.probes),
-            "training": _records(result.training),
-            "weights": _records(result.weights),
-        }
-        (staging / "results.json").write_text(json.dumps(document, indent=1))
+            "summary": outputs.records(summary),
+            "training_summary": outputs.records(result.training_summary()),
+            "weights_summary": outputs.records(result.weights_summary()),
+            "instability_summary": outputs.records(result.instability_summary()),
+            "results": outputs.records(result.probes),
+            "training": outputs.records(result.training),
+            "weights": outputs.records(result.weights),
+        })
         (staging / "summary.txt").write_text(summary_text(result))
         plt.close(plot_overcorrection(summary, staging / "overcorrection.png", probes=result.probes))
         if result.run is not None:
-            save_checkpoints(result, staging / "checkpoints")
-        staging.chmod(0o755)  # mkdtemp makes it private
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def save_checkpoints(result: SweepResult, folder: Path) -> None:
-    folder.mkdir()
-    run = result.run
-    for penalty in result.config.trained_penalties:
-        members = np.flatnonzero(run.penalties == penalty)
-        torch.save(
-            {
-                "penalty": penalty,
-                "seeds": run.seeds[members].tolist(),
-                "hidden_dims": result.config.hidden_dims,
-                "flat": run.trained.final.select(members).flat,
-            },
-            folder / f"penalty_{penalty:g}.pt",
-        )
+            outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "penalty",
+                                     result.run.penalties, hidden_dims=result.config.hidden_dims)
+    return Path(out_dir)
 
 
 def load_checkpoint(path) -> dict[int, ExtremePenaltyModel]:
     """The trained networks of one checkpoint file, by seed."""
-    saved = torch.load(path, weights_only=True)
-    stack = MLPStack(layer_dims(saved["hidden_dims"]), len(saved["seeds"]), saved["flat"])
+    stack, info = outputs.load_checkpoint(path)
     models = {}
-    for i, seed in enumerate(saved["seeds"]):
-        models[seed] = ExtremePenaltyModel(saved["hidden_dims"], seed=seed)
+    for i, seed in enumerate(info["seeds"]):
+        models[seed] = ExtremePenaltyModel(info["hidden_dims"], seed=seed)
         models[seed].load_params(stack.member(i))
     return models
 
@@ -127,7 +75,7 @@ def load_checkpoint(path) -> dict[int, ExtremePenaltyModel]:
 def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
     out_dir = Path(out_dir)
-    document = json.loads((out_dir / MARKER).read_text())
+    document = json.loads((out_dir / outputs.MARKER).read_text())
     matrix = np.array(document["realised_correlations"]["matrix_mean_over_seeds"])
     return SweepResult(
         config=SweepConfig(**document["parameters"]),
@@ -143,14 +91,7 @@ def summary_text(result: SweepResult) -> str:
     config, meta = result.config, result.metadata
     n = config.seeds
     last = f"epochs {config.epochs - config.eval_epochs + 1}-{config.epochs}"
-    lines = [
-        "Model 1, Extreme Penalty: sweep summary",
-        "",
-        "Parameters: " + ", ".join(f"{k}={v}" for k, v in config.as_dict().items()),
-        f"Seeds: {meta['seeds']}",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
-        f"Wall time: {meta['wall_seconds']} s; diverged members: {meta['diverged_members']}",
-        "",
+    lines = outputs.summary_header("Model 1, Extreme Penalty", config.as_dict(), meta) + [
         f"Every number: mean over seeds [95 % CI, percentile bootstrap], n = {n} seeds unless marked.",
         "Over-correction = share of truly risky inputs (clean labels) predicted safe, averaged over",
         f"the networks after each of {last}; 'final' = after the last epoch alone;",
@@ -175,10 +116,11 @@ def summary_text(result: SweepResult) -> str:
                 f"{format_ci(row.accuracy_mean, row.accuracy_low, row.accuracy_high, percent=True)}{marker}"
             )
 
-    lines += ["", "Training instability: epochs whose mean loss exceeded twice the network's median epoch loss (after epoch 5)"]
+    lines += ["", "Training instability: epochs (after the fifth) whose mean loss was more than twice, and 0.05 above, "
+              "the lowest epoch loss before it"]
     for row in result.instability_summary().itertuples():
         lines.append(f"  lambda {row.penalty:>8g}: spikes per network {format_ci(row.spikes_mean, row.spikes_low, row.spikes_high)}, "
-                     f"largest epoch loss / median {format_ci(row.peak_mean, row.peak_low, row.peak_high, digits=2)}")
+                     f"largest epoch loss / lowest before it {format_ci(row.peak_mean, row.peak_low, row.peak_high, digits=2)}")
 
     training = result.training_summary().dropna(subset=["gradient_ratio_mean"])
     first, last_epoch = training.epoch.min(), training.epoch.max()

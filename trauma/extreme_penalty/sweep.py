@@ -16,8 +16,6 @@ Tables (pandas, one row per member = penalty x seed, and per...):
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
 from dataclasses import dataclass
 
@@ -25,22 +23,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import __version__
+from ..ensemble import loss_curve, spike_counts
+from ..mlp import evaluate
+from ..outputs import run_metadata
 from ..stats import summarise
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
 from .dataset import FEATURE_RHO, RISKY, SAFE, SeedData, make_seed_data
 from .ensemble import GridRun, train_grid
 from .metrics import layer_distances, layer_norms
-from .model import layer_dims, predict
+from .model import layer_dims
 
 PROBE_COLUMNS = ["overcorrection", "excess_overcorrection", "accuracy",
                  "overcorrection_final", "excess_overcorrection_final", "accuracy_final"]
 TRAINING_COLUMNS = ["loss", "gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share"]
 WEIGHT_COLUMNS = ["change_from_init", "relative_change_from_init", "relative_change_from_reference",
                   "noise_floor", "excess_over_floor"]
-SPIKE_FACTOR = 2.0  # an epoch's loss spikes when it exceeds this many times the member's median epoch loss
-SPIKE_SKIP = 5  # the first epochs (still learning) are never counted as spikes
-EVAL_MEMBERS, EVAL_INPUTS = 64, 1024  # block of members x probe inputs evaluated at once
 
 
 @dataclass
@@ -67,11 +64,8 @@ class SweepResult:
 
     def instability(self) -> pd.DataFrame:
         """Per member: how many epochs' loss spiked, and the largest epoch loss over
-        the member's median epoch loss (both after the first SPIKE_SKIP epochs)."""
-        members = self.training[["penalty", "seed"]].drop_duplicates()
-        counted = self.training[self.training.epoch > SPIKE_SKIP]
-        found = counted.groupby(["penalty", "seed"]).agg(spikes=("spike", "sum"), peak=("loss_over_median", "max")).reset_index()
-        return members.merge(found, on=["penalty", "seed"], how="left").fillna({"spikes": 0})  # runs too short: no spikes
+        the lowest loss before it (both after the first epochs)."""
+        return spike_counts(self.training, ["penalty", "seed"])
 
     def instability_summary(self) -> pd.DataFrame:
         return summarise(self.instability(), ["penalty"], ["spikes", "peak"])
@@ -109,22 +103,8 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         eval_epochs=config.eval_epochs,
         progress=progress,
     )
-    metadata = {
-        "model": "extreme_penalty",
-        "parameters": config.as_dict(),
-        "seeds": config.seed_list,
-        "trained_penalties": config.trained_penalties,
-        "versions": {
-            "trauma": __version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        },
-        "torch_threads": torch.get_num_threads(),
-        "diverged_members": int((~run.finite).sum()),
-        "wall_seconds": round(time.perf_counter() - started, 1),
-    }
+    metadata = run_metadata("extreme_penalty", config.as_dict(), config.seed_list, time.perf_counter() - started,
+                            trained_penalties=config.trained_penalties, diverged_members=int((~run.finite).sum()))
     return SweepResult(
         config=config,
         probes=_probe_table(run, data),
@@ -144,15 +124,9 @@ def _reference_member(run: GridRun, penalty: float = REFERENCE_PENALTY) -> np.nd
 
 def _predictions(stack, probe_x) -> torch.Tensor:
     """Predicted class of every member on its seed's probe inputs: [M, P]. probe_x
-    [S, P, 10]; member m uses seed row m % S. Computed in fixed blocks of members and
-    inputs (faster in cache, and the same blocks whatever the grid)."""
+    [S, P, 10]; member m uses seed row m % S."""
     member_seed = torch.arange(stack.members) % probe_x.shape[0]
-    rows = []
-    for start in range(0, stack.members, EVAL_MEMBERS):
-        chunk = torch.arange(start, min(start + EVAL_MEMBERS, stack.members))
-        part, x = stack.select(chunk), probe_x[member_seed[chunk]]
-        rows.append(torch.cat([predict(part, x[:, i : i + EVAL_INPUTS]) for i in range(0, x.shape[1], EVAL_INPUTS)], dim=1))
-    return torch.cat(rows)
+    return evaluate(stack, probe_x[member_seed]).argmax(dim=-1)
 
 
 def _cell_metrics(predicted, labels, cells) -> tuple[np.ndarray, np.ndarray]:
@@ -205,20 +179,14 @@ def _probe_table(run: GridRun, data: list[SeedData]) -> pd.DataFrame:
 
 
 def _training_table(run: GridRun) -> pd.DataFrame:
-    num_members, num_points = run.trained.loss.shape[0], run.trained.loss.shape[1] + 1
-    loss = np.concatenate([np.full((num_members, 1), np.nan), run.trained.loss], axis=1)
-    median = np.median(run.trained.loss, axis=1, keepdims=True)
-    over_median = loss / median
-    epoch = np.arange(num_points)
-    spike = (over_median > SPIKE_FACTOR) & (epoch > SPIKE_SKIP)
+    curve = loss_curve(run.trained.loss)
+    num_members, num_points = curve["loss"].shape
     table = pd.DataFrame(
         {
             "penalty": np.repeat(run.penalties, num_points),
             "seed": np.repeat(run.seeds, num_points),
-            "epoch": np.tile(epoch, num_members),
-            "loss": loss.ravel(),
-            "loss_over_median": over_median.ravel(),
-            "spike": spike.ravel(),
+            "epoch": np.tile(np.arange(num_points), num_members),
+            **{name: values.ravel() for name, values in curve.items()},
         }
     )
     for name, values in run.diagnostics.items():

@@ -1,0 +1,60 @@
+"""The book's models, registered once. The command line (`trauma sweep MODEL`), the
+variants table (`variants.yml`: a template with `model:` runs that model's sweep)
+and the tests learn about a model from here.
+
+Every model package has the same shape: `config.py` (`SweepConfig`: parameters,
+defaults, checks; `DESCRIPTIONS`), `sweep.py` (`run_sweep(config, progress)`),
+`outputs.py` (`write_outputs(result, out_dir)`, `load_results(out_dir)`), besides
+its own data, model, grid, metrics and report modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str  # on the command line: trauma sweep NAME
+    package: str  # e.g. "trauma.extreme_penalty"
+    template: str  # the notebook template of its variant pages (notebooks/<template>.md)
+    title: str
+    question: str  # one line for `trauma sweep --help`
+
+    def _module(self, name: str):
+        return importlib.import_module(f"{self.package}.{name}")
+
+    @property
+    def config(self):
+        """The model's SweepConfig class."""
+        return self._module("config").SweepConfig
+
+    @property
+    def descriptions(self) -> dict:
+        return self._module("config").DESCRIPTIONS
+
+    def run_sweep(self, config, progress: bool = False):
+        return self._module("sweep").run_sweep(config, progress=progress)
+
+    def write_outputs(self, result, out_dir):
+        return self._module("outputs").write_outputs(result, out_dir)
+
+    def load_results(self, out_dir):
+        return self._module("outputs").load_results(out_dir)
+
+
+MODELS = {
+    model.name: model
+    for model in (
+        Model("extreme-penalty", "trauma.extreme_penalty", "extreme_penalty", "Model 1: Extreme Penalty",
+              "does one extremely penalised example make the network over-correct on related inputs?"),
+        Model("noisy-signals", "trauma.noisy_signals", "noisy_signals", "Model 2: Noisy Signals",
+              "does label noise in one context make the network's behaviour there unstable?"),
+    )
+}
+
+
+def by_template(template: str) -> Model | None:
+    """The model whose variant pages use this notebook template, if any."""
+    return next((m for m in MODELS.values() if m.template == template), None)

@@ -1,0 +1,1 @@
+"""Model 2, Noisy Signals: does label noise in one context make behaviour there unstable?"""

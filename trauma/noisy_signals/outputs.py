@@ -1,0 +1,109 @@
+"""Files a Model 2 sweep writes, and reading them back.
+
+DIR/results.csv       tidy: one row per network (noise level x seed) x subset
+DIR/ensemble.csv      one row per noise level x subset: instability, variance, disagreement across seeds
+DIR/jackknife.csv     the same with each seed left out in turn
+DIR/training.csv      one row per network x epoch (loss, spikes, memorised, clean fit)
+DIR/noise.csv         one row per seed x level: the realised share of noisy in-context labels
+DIR/summary.csv       mean and 95 % CI over seeds per noise level x subset
+DIR/results.json      all of the above plus every parameter, the exponent fit, seeds and versions
+DIR/summary.txt       the same numbers for people
+DIR/metrics.png, instability.png
+DIR/checkpoints/noise_<level>.pt   the trained networks of every seed at that level
+
+Written atomically (`trauma.outputs.staging_folder`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import outputs
+from ..plots import plot_across_seeds, plot_by_level
+from ..stats import format_ci
+from .config import SweepConfig
+from .sweep import ENSEMBLE_COLUMNS, SweepResult
+
+TABLE_KEYS = ("summary", "ensemble", "training_summary", "noise_summary", "results", "training", "noise")
+
+
+def write_outputs(result: SweepResult, out_dir) -> Path:
+    with outputs.staging_folder(out_dir) as staging:
+        result.networks.to_csv(staging / "results.csv", index=False)
+        result.ensemble.to_csv(staging / "ensemble.csv", index=False)
+        result.jackknife.to_csv(staging / "jackknife.csv", index=False)
+        result.training.to_csv(staging / "training.csv", index=False)
+        result.noise.to_csv(staging / "noise.csv", index=False)
+        summary = result.summary()
+        summary.to_csv(staging / "summary.csv", index=False)
+        outputs.write_json(staging / outputs.MARKER, {
+            **result.metadata,
+            "exponent": result.exponent,
+            "summary": outputs.records(summary),
+            "ensemble": outputs.records(result.ensemble),
+            "training_summary": outputs.records(result.training_summary()),
+            "noise_summary": outputs.records(result.noise_summary()),
+            "results": outputs.records(result.networks),
+            "training": outputs.records(result.training),
+            "noise": outputs.records(result.noise),
+        })
+        (staging / "summary.txt").write_text(summary_text(result))
+        plt.close(plot_by_level(summary, ["accuracy", "collapse"], staging / "metrics.png", per_seed=result.networks))
+        plt.close(plot_across_seeds(result.ensemble, "instability", "instability: SD of p(y = 1 | x) across seeds",
+                                    staging / "instability.png"))
+        if result.run is not None:
+            outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "noise",
+                                     result.run.levels, hidden_dims=result.config.hidden_dims)
+    return Path(out_dir)
+
+
+def load_results(out_dir) -> SweepResult:
+    """A sweep's tables and metadata read back from DIR (without the networks)."""
+    out_dir = Path(out_dir)
+    document = json.loads((out_dir / outputs.MARKER).read_text())
+    return SweepResult(
+        config=SweepConfig(**document["parameters"]),
+        networks=pd.read_csv(out_dir / "results.csv"),
+        ensemble=pd.read_csv(out_dir / "ensemble.csv"),
+        jackknife=pd.read_csv(out_dir / "jackknife.csv"),
+        training=pd.read_csv(out_dir / "training.csv"),
+        noise=pd.read_csv(out_dir / "noise.csv"),
+        exponent=document["exponent"],
+        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS + ("exponent",)},
+    )
+
+
+def summary_text(result: SweepResult) -> str:
+    config, meta = result.config, result.metadata
+    last = f"epochs {config.epochs - config.eval_epochs + 1}-{config.epochs}"
+    lines = outputs.summary_header("Model 2, Noisy Signals", config.as_dict(), meta) + [
+        f"Per network: mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds, averaged over {last}.",
+        "Across seeds: one value per level [95 % CI, jackknife over seeds].",
+        "",
+        "Realised share of noisy in-context training labels (mean over seeds):",
+    ]
+    for row in result.noise_summary().itertuples():
+        lines.append(f"  level {row.noise:g}: {format_ci(row.realised_mean, row.realised_low, row.realised_high, percent=True)}")
+    summary = result.summary()
+    for subset, cell in summary.groupby("subset", sort=False):
+        lines += ["", f"{subset}", f"  {'level':>6}  {'accuracy':<24}{'collapse':<24}{'confidence':<22}calibration error"]
+        for row in cell.itertuples():
+            lines.append(
+                f"  {row.noise:>6g}  {format_ci(row.accuracy_mean, row.accuracy_low, row.accuracy_high, percent=True):<24}"
+                f"{format_ci(row.collapse_mean, row.collapse_low, row.collapse_high, percent=True):<24}"
+                f"{format_ci(row.confidence_mean, row.confidence_low, row.confidence_high, digits=3):<22}"
+                f"{format_ci(row.calibration_error_mean, row.calibration_error_low, row.calibration_error_high, digits=3)}"
+            )
+        ensemble = result.ensemble[result.ensemble.subset == subset]
+        lines.append(f"  {'level':>6}  " + "".join(f"{name:<26}" for name in ENSEMBLE_COLUMNS))
+        for row in ensemble.itertuples():
+            lines.append(f"  {row.noise:>6g}  " + "".join(
+                f"{format_ci(getattr(row, n), getattr(row, f'{n}_low'), getattr(row, f'{n}_high'), digits=4):<26}" for n in ENSEMBLE_COLUMNS))
+    e = result.exponent
+    lines += ["", f"Power law, in-context variance across seeds ~ level^b over levels {e['levels']}: "
+              f"b = {format_ci(e['estimate'], e['low'], e['high'], digits=2)}"]
+    return "\n".join(lines) + "\n"

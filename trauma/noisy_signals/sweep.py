@@ -1,0 +1,158 @@
+"""The Model 2 run pipeline: training sets for every seed -> one ensemble training
+-> tidy tables. `run_sweep` computes; `outputs.write_outputs` writes the files.
+
+Every metric is computed on the networks after each of the last `eval_epochs`
+epochs and averaged over them (the `*_final` columns: after the last epoch alone),
+on three subsets of the shared evaluation inputs: `in_context` (the in-context probe
+set), `out_of_context` and `all` (the test set).
+
+Tables:
+- `networks`  one row per network (noise level x seed) x subset: accuracy, confidence
+              collapse, confidence, calibration error.
+- `ensemble`  one row per noise level x subset: instability, variance and
+              disagreement across the seeds, with jackknife intervals over seeds.
+- `jackknife` the same with each seed left out in turn (`left_out`; -1: none), so that
+              differences between levels get jackknife intervals too.
+- `training`  one row per network x epoch (0 = initialisation): mean training loss,
+              loss spikes, the share of wrong training labels the network predicts
+              (memorised) and of correct in-context labels (clean fit).
+- `noise`     one row per seed x level: the realised share of noisy in-context labels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..ensemble import loss_curve, spike_counts
+from ..losses import probability
+from ..mlp import evaluate
+from ..outputs import run_metadata
+from ..stats import summarise
+from .config import SweepConfig
+from .dataset import evaluation_sets, make_training_set
+from .ensemble import GridRun, train_grid
+from .metrics import (
+    ensemble_metrics, interval, network_metrics, power_law_exponent, realised_noise, jackknife_counts, training_distribution,
+)
+
+NETWORK_COLUMNS = ["accuracy", "collapse", "confidence", "calibration_error"]
+ENSEMBLE_COLUMNS = ["instability", "variance", "disagreement"]
+
+
+@dataclass
+class SweepResult:
+    config: SweepConfig
+    networks: pd.DataFrame
+    ensemble: pd.DataFrame
+    jackknife: pd.DataFrame
+    training: pd.DataFrame
+    noise: pd.DataFrame
+    exponent: dict  # the fitted power law of the in-context variance against the level
+    metadata: dict
+    run: GridRun | None = None
+
+    def summary(self) -> pd.DataFrame:
+        """Per-network metrics (last-epochs average and final): mean and 95 % CI over
+        seeds per noise level x subset."""
+        columns = NETWORK_COLUMNS + [f"{c}_final" for c in NETWORK_COLUMNS]
+        return summarise(self.networks, ["noise", "subset"], columns)
+
+    def training_summary(self) -> pd.DataFrame:
+        return summarise(self.training, ["noise", "epoch"], ["loss", "memorised", "clean_fit"])
+
+    def noise_summary(self) -> pd.DataFrame:
+        return summarise(self.noise, ["noise"], ["realised"])
+
+    def instability(self) -> pd.DataFrame:
+        """Per network: loss spikes after the first epochs (as for Model 1)."""
+        return spike_counts(self.training, ["noise", "seed"])
+
+
+def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
+    started = time.perf_counter()
+    sets = [make_training_set(seed, config.train_examples) for seed in config.seed_list]
+    run = train_grid(
+        sets, config.seed_list, config.noise_levels, config.noise_model, config.hidden_dims, epochs=config.epochs,
+        learning_rate=config.learning_rate, batch_size=config.batch_size, optimizer=config.optimizer,
+        lr_schedule=config.lr_schedule, eval_epochs=config.eval_epochs, progress=progress,
+    )
+    networks, ensemble, jackknife, exponent = _evaluate(run, config)
+    noise = pd.DataFrame(
+        [{"noise": level, "seed": seed, "realised": realised_noise(sets[i].clean, sets[i].labels(level, config.noise_model), sets[i].context)}
+         for level in config.noise_levels for i, seed in enumerate(config.seed_list)]
+    )
+    metadata = run_metadata("noisy_signals", config.as_dict(), config.seed_list, time.perf_counter() - started,
+                            diverged_members=int((~run.finite).sum()))
+    return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent, metadata, run)
+
+
+def _subsets():
+    """name -> (inputs, clean labels, whether each input is in the context)."""
+    sets = evaluation_sets()
+    test, probe = sets["test"], sets["context_probe"]
+    outside = ~test.context
+    return {
+        "in_context": (probe.x, probe.labels, probe.context),
+        "out_of_context": (test.x[outside], test.labels[outside], test.context[outside]),
+        "all": (test.x, test.labels, test.context),
+    }
+
+
+def _evaluate(run: GridRun, config: SweepConfig):
+    """Per-network and across-seed metrics on every subset, averaged over the kept
+    epochs, and the power-law fit of the in-context variance."""
+    levels, num_seeds = config.noise_levels, config.seeds
+    counts = jackknife_counts(num_seeds)
+    epochs = sorted(run.trained.snapshots)
+    network_rows, ensemble_rows, jackknife_rows, variance_by_level = [], [], [], {}
+    for subset, (x, labels, context) in _subsets().items():
+        x = torch.tensor(x, dtype=torch.float32)
+        per_epoch = [probability(evaluate(run.trained.snapshots[e], x)).double().numpy() for e in epochs]  # [M, n] each
+        p_train = np.stack([training_distribution(labels, level, config.noise_model, context) for level in run.levels])
+        for m in range(len(run.seeds)):
+            values = [network_metrics(p[m : m + 1], labels, p_train[m]) for p in per_epoch]
+            row = {"noise": run.levels[m], "seed": int(run.seeds[m]), "subset": subset, "n": len(labels), "diverged": not run.finite[m]}
+            for name in values[0]:
+                row[name] = float(np.mean([v[name][0] for v in values])) if run.finite[m] else np.nan
+                row[f"{name}_final"] = float(values[-1][name][0]) if run.finite[m] else np.nan
+            network_rows.append(row)
+        for i, level in enumerate(levels):
+            members = slice(i * num_seeds, (i + 1) * num_seeds)
+            found = [ensemble_metrics(p[members], counts) for p in per_epoch]
+            row = {"noise": level, "subset": subset, "seeds": num_seeds}
+            averages = {name: np.mean([f[name] for f in found], axis=0) for name in ENSEMBLE_COLUMNS}  # over the kept epochs
+            jackknife_rows += [{"noise": level, "subset": subset, "left_out": left_out, **{n: float(v[i]) for n, v in averages.items()}}
+                               for i, left_out in enumerate([-1, *range(num_seeds)])]
+            for name in ENSEMBLE_COLUMNS:
+                averaged = averages[name]
+                row[name], row[f"{name}_low"], row[f"{name}_high"] = interval(averaged)
+                row[f"{name}_final"] = float(found[-1][name][0])
+                if subset == "in_context" and name == "variance":
+                    variance_by_level[level] = averaged
+            ensemble_rows.append(row)
+    fit_levels = [level for level in levels if 0 < level < 0.5]
+    exponent = {"levels": fit_levels, "estimate": float("nan"), "low": float("nan"), "high": float("nan")}
+    if len(fit_levels) >= 2:
+        slopes = power_law_exponent(np.array(fit_levels), np.stack([variance_by_level[level] for level in fit_levels], axis=1))
+        exponent.update(zip(("estimate", "low", "high"), interval(slopes)))
+    return pd.DataFrame(network_rows), pd.DataFrame(ensemble_rows), pd.DataFrame(jackknife_rows), exponent
+
+
+def _training_table(run: GridRun) -> pd.DataFrame:
+    curve = loss_curve(run.trained.loss)
+    num_members, num_points = curve["loss"].shape
+    return pd.DataFrame(
+        {
+            "noise": np.repeat(run.levels, num_points),
+            "seed": np.repeat(run.seeds, num_points),
+            "epoch": np.tile(np.arange(num_points), num_members),
+            **{name: values.ravel() for name, values in curve.items()},
+            "memorised": run.memorised.ravel(),
+            "clean_fit": run.clean_fit.ravel(),
+        }
+    )

@@ -134,7 +134,8 @@ def test_stack_layout_is_padded_for_the_fused_optimisers_and_round_trips():
     dims = [10, 16, 8, 3]
     members = [init_member(dims, np.random.default_rng(s)) for s in range(3)]
     stack = MLPStack.from_members(dims, members)
-    assert stack.numel % 16 == 0 and stack.numel >= 3 * (11 * 16 + 17 * 8 + 9 * 3)
+    assert stack.width % 16 == 0 and stack.width >= 11 * 16 + 17 * 8 + 9 * 3 and stack.numel == 3 * stack.width
+    assert torch.equal(stack.rows(stack.flat, 1, 2), stack.flat[stack.width : 2 * stack.width])
     for m, params in enumerate(members):
         for ours, theirs in zip(stack.member(m), params):
             assert torch.equal(ours, torch.tensor(theirs, dtype=torch.float32))
@@ -183,3 +184,51 @@ def test_a_single_member_is_trained_as_in_a_grid():
     assert alone.final.members == 1
     for a, b in zip(alone.final.member(0), pair.final.member(1)):
         assert torch.equal(a, b)
+
+
+def _toy(seed=0, n=300, outputs=1):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, n, 10, generator=generator)
+    y = torch.rand(1, n, outputs, generator=generator) if outputs > 1 else torch.randint(0, 3, (1, n), generator=generator)
+    return x, y
+
+
+def test_members_can_have_their_own_learning_rates():
+    x, y = _toy()
+    rates = np.array([1e-3, 1e-3, 1e-2, 3e-2])
+    grid = Members(data=np.zeros(4, dtype=np.int64), seed=np.array([1, 2, 1, 2]), weights=torch.ones(4, 300))
+    mixed = train_ensemble(x, y, grid, [10, 8, 3], LOSS, epochs=3, learning_rate=rates, lr_schedule="cosine")
+    for m, rate in enumerate(rates):
+        one = Members(data=np.zeros(1, dtype=np.int64), seed=grid.seed[m : m + 1], weights=torch.ones(1, 300))
+        alone = train_ensemble(x, y, one, [10, 8, 3], LOSS, epochs=3, learning_rate=float(rate), lr_schedule="cosine")
+        for a, b in zip(mixed.final.member(m), alone.final.member(0)):
+            assert torch.equal(a, b)
+    assert not torch.equal(mixed.final.member(0)[0], mixed.final.member(2)[0])  # same seed, other rate
+
+
+@pytest.mark.parametrize("output", ["linear", "sigmoid"])
+def test_mean_squared_error_training_computes_what_autograd_computes(output):
+    from trauma.losses import WeightedMeanSquaredError
+
+    outputs = 4 if output == "linear" else 1
+    x, _ = _toy(outputs=outputs)
+    targets = torch.rand(1, 300, outputs, generator=torch.Generator().manual_seed(5))
+    loss = WeightedMeanSquaredError(output)
+    members = Members(data=np.zeros(2, dtype=np.int64), seed=np.array([3, 4]), weights=torch.ones(2, 300))
+    run = train_ensemble(x, targets if outputs > 1 else targets[..., 0], members, [10, 6, outputs], loss, epochs=2, learning_rate=1e-2)
+    for m, seed in enumerate([3, 4]):
+        params = [torch.tensor(p, dtype=torch.float32, requires_grad=True) for p in init_member([10, 6, outputs], rng_for(seed, "init"))]
+        opt = torch.optim.Adam(params, lr=1e-2)
+        order_rng = rng_for(seed, "order")
+        for _ in range(2):
+            order = epoch_order(300, order_rng)
+            for start in range(0, 300, 32):
+                batch = order[start : start + 32]
+                out = F.linear(torch.relu(F.linear(x[0, batch], params[0], params[1])), params[2], params[3])
+                predicted = torch.sigmoid(out) if output == "sigmoid" else out
+                value = ((predicted - targets[0, batch]) ** 2).mean()
+                opt.zero_grad()
+                value.backward()
+                opt.step()
+        for ours, theirs in zip(run.final.member(m), params):
+            torch.testing.assert_close(ours, theirs.detach(), rtol=1e-4, atol=2e-5)

@@ -1,9 +1,9 @@
 """Train a grid of networks (members) as one stacked ensemble.
 
 The contract: each member trains exactly as if it were trained alone. Its
-initialisation, data order, example weights and training set are its own
-(`Members`); every step computes each member's own minibatch gradient and applies
-Adam or SGD to it element by element. Its numbers are bit-for-bit those it gets in
+initialisation, data order, example weights, training set and learning rate are its
+own (`Members`, `learning_rate`); every step computes each member's own minibatch
+gradient and applies Adam or SGD to it element by element. Its numbers are bit-for-bit those it gets in
 a stack of any size (see `trauma/mlp.py` for how), so a result does not depend on
 which other networks shared the grid. Members that share a seed share their
 initial weights and data order, so comparisons across them are paired.
@@ -69,11 +69,19 @@ def learning_rate_at(epoch: int, epochs: int, learning_rate: float, schedule: st
     return learning_rate
 
 
-def make_optimizer(name: str, flat: torch.Tensor, learning_rate: float) -> torch.optim.Optimizer:
+def make_optimizer(name: str, stack: MLPStack, rates: np.ndarray) -> torch.optim.Optimizer:
+    """Adam or SGD (fused) over the stack's flat buffer, with one parameter group per
+    run of members that share a learning rate (`rates` [M]): a contiguous slice."""
+    groups, start = [], 0
+    for end in [*np.flatnonzero(np.diff(rates)) + 1, len(rates)]:
+        part = stack.rows(stack.flat, start, end)
+        part.grad = stack.rows(stack.flat.grad, start, end)
+        groups.append({"params": [part], "lr": float(rates[start]), "initial_lr": float(rates[start])})
+        start = end
     if name == "adam":
-        return torch.optim.Adam([flat], lr=learning_rate, fused=True)
+        return torch.optim.Adam(groups, fused=True)
     if name == "sgd":
-        return torch.optim.SGD([flat], lr=learning_rate, fused=True)
+        return torch.optim.SGD(groups, fused=True)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
 
 
@@ -92,7 +100,7 @@ def train_ensemble(
     epochs: int = 50,
     batch_size: int = 32,
     optimizer: str = "adam",
-    learning_rate: float = 1e-3,
+    learning_rate=1e-3,
     lr_schedule: str = "constant",
     extra_visits=(),
     keep_epochs=(),
@@ -100,12 +108,14 @@ def train_ensemble(
     progress: bool = False,
 ) -> Trained:
     """x: [D, N, features] float32 training inputs of D training sets; targets:
-    [D, N, ...] as `loss.encode` takes them. Returns the initial and trained stacks,
-    the loss curve and copies of the stack after each epoch in `keep_epochs`."""
+    [D, N, ...] as `loss.encode` takes them; learning_rate: one for all members or
+    one per member. Returns the initial and trained stacks, the loss curve and copies
+    of the stack after each epoch in `keep_epochs`."""
+    rates = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (len(members),))
     blas.check()
     if len(members) == 1:  # computed as two copies: see trauma/mlp.py
         twice = Members(np.repeat(members.data, 2), np.repeat(members.seed, 2), members.weights.repeat(2, 1))
-        run = train_ensemble(x, targets, twice, dims, loss, epochs, batch_size, optimizer, learning_rate, lr_schedule, extra_visits,
+        run = train_ensemble(x, targets, twice, dims, loss, epochs, batch_size, optimizer, np.repeat(rates, 2), lr_schedule, extra_visits,
                              keep_epochs, None if after_epoch is None else lambda e, s: after_epoch(e, s.select([0])), progress)
         one = {epoch: stack.select([0]) for epoch, stack in run.snapshots.items()}
         return Trained(run.initial.select([0]), run.final.select([0]), run.loss[:1], one)
@@ -117,7 +127,7 @@ def train_ensemble(
     stack = initial.clone()
     stack.flat.grad = torch.zeros_like(stack.flat)
     grads = stack.views(stack.flat.grad)
-    opt = make_optimizer(optimizer, stack.flat, learning_rate)
+    opt = make_optimizer(optimizer, stack, rates)
     if after_epoch is not None:
         after_epoch(0, stack)
 
@@ -132,7 +142,8 @@ def train_ensemble(
     losses = torch.zeros(num_members, epochs, len(starts))
     snapshots = {}
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
-        opt.param_groups[0]["lr"] = learning_rate_at(epoch, epochs, learning_rate, lr_schedule)
+        for group in opt.param_groups:
+            group["lr"] = learning_rate_at(epoch, epochs, group["initial_lr"], lr_schedule)
         orders = torch.as_tensor(np.stack([epoch_order(num_examples, order_rngs[s], extra_visits) for s in seeds]))
         order = orders[seed_row]  # [M, L]
         rows = data_index[:, None]

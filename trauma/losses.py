@@ -74,3 +74,41 @@ def two_class_logits(z: torch.Tensor) -> torch.Tensor:
 def probability(z: torch.Tensor) -> torch.Tensor:
     """p(y = 1) = sigmoid(z) for logits [..., 1], computed row-wise: [...]."""
     return torch.softmax(two_class_logits(z), -1)[..., 1]
+
+
+class WeightedMeanSquaredError:
+    """Squared error averaged over the K outputs of an example, multiplied by the
+    example's weight, then the mean over the minibatch:
+    loss = (1/B) sum_i w_i (1/K) sum_k (y_ik - t_ik)^2. The prediction y is the
+    output itself (`output="linear"`) or, for a single output, its sigmoid
+    (`output="sigmoid"`, computed row-wise like `probability`)."""
+
+    def __init__(self, output: str = "linear"):
+        if output not in ("linear", "sigmoid"):
+            raise ValueError(f"output must be linear or sigmoid, got {output!r}")
+        self.output = output
+
+    def encode(self, targets: torch.Tensor) -> torch.Tensor:
+        """Targets [..., n] (one output) or [..., n, K] -> float [..., n, K]."""
+        targets = targets.float()
+        return targets.unsqueeze(-1) if targets.dim() == 2 else targets
+
+    def scaled_targets(self, targets: torch.Tensor, weights: torch.Tensor, batch_sizes: torch.Tensor):
+        """targets [M, L, K], weights [M, L], batch_sizes [L] -> (targets, w / (B K))."""
+        return targets, (weights / batch_sizes).unsqueeze(-1) / targets.shape[-1]
+
+    def prediction(self, outputs: torch.Tensor) -> torch.Tensor:
+        return probability(outputs).unsqueeze(-1) if self.output == "sigmoid" else outputs
+
+    def value_and_grad(self, outputs: torch.Tensor, target: torch.Tensor, scale: torch.Tensor):
+        """outputs, target [M, B, K]; scale [M, B, 1]. Returns the loss [M] and its
+        gradient with respect to the outputs [M, B, K]."""
+        members = outputs.shape[0]
+        predicted = self.prediction(outputs)
+        error = predicted - target
+        weighted = error * scale
+        loss = torch.bmm(weighted.reshape(members, 1, -1), error.reshape(members, -1, 1)).view(members)
+        grad = weighted * 2
+        if self.output == "sigmoid":
+            grad = grad * (predicted * (1 - predicted))
+        return loss, grad

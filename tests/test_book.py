@@ -60,7 +60,7 @@ def _table_with(tmp_path, change):
     table = yaml.safe_load((REPO / "variants.yml").read_text())
     change(table)
     path = tmp_path / "variants.yml"
-    path.write_text(yaml.safe_dump(table))
+    path.write_text(yaml.safe_dump(table, sort_keys=False))
     return load_table(path, tmp_path / "none.yml")
 
 
@@ -88,6 +88,7 @@ def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
         (lambda t: t["variants"].append(dict(t["variants"][0])), "parameter 'name'"),
         (lambda t: t["variants"].append({"name": "dyn", "template": "penalty_dynamics", "parameters": {"penalty": 3}}), "parameter 'penalty'"),
         (lambda t: t["variants"].append({"name": "x", "template": "nope"}), "parameter 'template'"),
+        (lambda t: t.update(templates=dict(sorted(t["templates"].items()))), "parameter 'templates'"),  # comparison before its inputs
     ],
 )
 def test_bad_tables_are_rejected_naming_the_problem(tmp_path, change, message):

@@ -69,19 +69,11 @@ def learning_rate_at(epoch: int, epochs: int, learning_rate: float, schedule: st
     return learning_rate
 
 
-def make_optimizer(name: str, stack: MLPStack, rates: np.ndarray) -> torch.optim.Optimizer:
-    """Adam or SGD (fused) over the stack's flat buffer, with one parameter group per
-    run of members that share a learning rate (`rates` [M]): a contiguous slice."""
-    groups, start = [], 0
-    for end in [*np.flatnonzero(np.diff(rates)) + 1, len(rates)]:
-        part = stack.rows(stack.flat, start, end)
-        part.grad = stack.rows(stack.flat.grad, start, end)
-        groups.append({"params": [part], "lr": float(rates[start]), "initial_lr": float(rates[start])})
-        start = end
+def make_optimizer(name: str, flat: torch.Tensor, learning_rate: float) -> torch.optim.Optimizer:
     if name == "adam":
-        return torch.optim.Adam(groups, fused=True)
+        return torch.optim.Adam([flat], lr=learning_rate, fused=True)
     if name == "sgd":
-        return torch.optim.SGD(groups, fused=True)
+        return torch.optim.SGD([flat], lr=learning_rate, fused=True)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
 
 
@@ -89,6 +81,42 @@ def initial_stack(dims, seeds) -> MLPStack:
     """Every member's initial weights, from its seed's "init" stream."""
     unique = {seed: init_member(dims, rng_for(int(seed), "init")) for seed in dict.fromkeys(np.asarray(seeds).tolist())}
     return MLPStack.from_members(dims, [unique[seed] for seed in np.asarray(seeds).tolist()])
+
+
+class _Part:
+    """The members of a grid that share a learning rate: one stack, one optimiser.
+    A part of one member is computed as two copies (see trauma/mlp.py)."""
+
+    def __init__(self, initial: MLPStack, members: np.ndarray, optimizer: str, learning_rate: float, batch_sizes):
+        self.members = members if len(members) > 1 else np.repeat(members, 2)
+        self.stack = initial.select(self.members)
+        self.stack.flat.grad = torch.zeros_like(self.stack.flat)
+        self.grads = self.stack.views(self.stack.flat.grad)
+        self.learning_rate = learning_rate
+        self.opt = make_optimizer(optimizer, self.stack.flat, learning_rate)
+        hidden = initial.dims[1:-1]
+        self.buffers = {b: [torch.ones(len(self.members), b, width + 1) for width in hidden] for b in batch_sizes}
+
+    def step(self, loss, x, target, scale) -> torch.Tensor:
+        """One minibatch (rows of these members); returns each member's loss."""
+        outputs, inputs = forward(self.stack.layers, x, self.buffers[x.shape[1]])
+        value, grad_output = loss.value_and_grad(outputs, target, scale)
+        backward(self.stack.layers, inputs, grad_output, self.grads)
+        self.opt.step()
+        return value
+
+
+def _merged(parts: list[_Part], dims, num_members: int) -> MLPStack:
+    """The parts' stacks as one stack in the grid's member order (the stack itself if
+    there is one part without copies)."""
+    if len(parts) == 1 and len(parts[0].members) == num_members:
+        return parts[0].stack
+    merged = MLPStack(dims, num_members)
+    with torch.no_grad():
+        for part in parts:
+            for block, source in zip(merged.layers, part.stack.layers):
+                block[part.members] = source
+    return merged
 
 
 def train_ensemble(
@@ -109,59 +137,52 @@ def train_ensemble(
 ) -> Trained:
     """x: [D, N, features] float32 training inputs of D training sets; targets:
     [D, N, ...] as `loss.encode` takes them; learning_rate: one for all members or
-    one per member. Returns the initial and trained stacks, the loss curve and copies
-    of the stack after each epoch in `keep_epochs`."""
-    rates = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (len(members),))
+    one per member (members with different rates train as separate stacks, step by
+    step side by side). Returns the initial and trained stacks, the loss curve and
+    copies of the stack after each epoch in `keep_epochs`."""
     blas.check()
-    if len(members) == 1:  # computed as two copies: see trauma/mlp.py
-        twice = Members(np.repeat(members.data, 2), np.repeat(members.seed, 2), members.weights.repeat(2, 1))
-        run = train_ensemble(x, targets, twice, dims, loss, epochs, batch_size, optimizer, np.repeat(rates, 2), lr_schedule, extra_visits,
-                             keep_epochs, None if after_epoch is None else lambda e, s: after_epoch(e, s.select([0])), progress)
-        one = {epoch: stack.select([0]) for epoch, stack in run.snapshots.items()}
-        return Trained(run.initial.select([0]), run.final.select([0]), run.loss[:1], one)
     num_members, num_examples = len(members), x.shape[1]
+    rates = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (num_members,))
     data_index = torch.as_tensor(members.data, dtype=torch.long)
     x_ones = with_ones(x)
     encoded = loss.encode(targets)
     initial = initial_stack(dims, members.seed)
-    stack = initial.clone()
-    stack.flat.grad = torch.zeros_like(stack.flat)
-    grads = stack.views(stack.flat.grad)
-    opt = make_optimizer(optimizer, stack, rates)
-    if after_epoch is not None:
-        after_epoch(0, stack)
-
-    seeds = list(dict.fromkeys(np.asarray(members.seed).tolist()))
-    order_rngs = {seed: rng_for(int(seed), "order") for seed in seeds}
-    seed_row = torch.as_tensor([seeds.index(s) for s in np.asarray(members.seed).tolist()])
     length = num_examples + len(extra_visits)
     starts = range(0, length, batch_size)
     sizes = torch.tensor([min(batch_size, length - start) for start in starts], dtype=torch.float32)
     batch_sizes = sizes.repeat_interleave(sizes.long())  # [L]: the size of the minibatch each position falls in
-    buffers = {int(b): [torch.ones(num_members, int(b), width + 1) for width in dims[1:-1]] for b in set(sizes.tolist())}
+    parts = [_Part(initial, np.flatnonzero(rates == rate), optimizer, rate, {int(b) for b in sizes.tolist()})
+             for rate in dict.fromkeys(rates.tolist())]
+    if after_epoch is not None:
+        after_epoch(0, _merged(parts, dims, num_members))
+
+    seeds = list(dict.fromkeys(np.asarray(members.seed).tolist()))
+    order_rngs = {seed: rng_for(int(seed), "order") for seed in seeds}
+    seed_row = torch.as_tensor([seeds.index(s) for s in np.asarray(members.seed).tolist()])
     losses = torch.zeros(num_members, epochs, len(starts))
     snapshots = {}
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
-        for group in opt.param_groups:
-            group["lr"] = learning_rate_at(epoch, epochs, group["initial_lr"], lr_schedule)
         orders = torch.as_tensor(np.stack([epoch_order(num_examples, order_rngs[s], extra_visits) for s in seeds]))
-        order = orders[seed_row]  # [M, L]
-        rows = data_index[:, None]
-        x_epoch = x_ones[rows, order]
-        target, scale = loss.scaled_targets(encoded[rows, order], members.weights.gather(1, order), batch_sizes)
+        for part in parts:
+            part.opt.param_groups[0]["lr"] = learning_rate_at(epoch, epochs, part.learning_rate, lr_schedule)
+            order = orders[seed_row[part.members]]  # [m, L]
+            rows = data_index[part.members][:, None]
+            x_epoch = x_ones[rows, order]
+            target, scale = loss.scaled_targets(encoded[rows, order], members.weights[part.members].gather(1, order), batch_sizes)
+            part.epoch = (x_epoch, target, scale)
         for step, start in enumerate(starts):
             batch = slice(start, start + batch_size)
-            x_batch = x_epoch[:, batch]
-            outputs, inputs = forward(stack.layers, x_batch, buffers[x_batch.shape[1]])
-            value, grad_output = loss.value_and_grad(outputs, target[:, batch], scale[:, batch])
-            backward(stack.layers, inputs, grad_output, grads)
-            opt.step()
-            losses[:, epoch, step] = value
-        if epoch + 1 in keep_epochs:
-            snapshots[epoch + 1] = stack.clone()
-        if after_epoch is not None:
-            after_epoch(epoch + 1, stack)
-    return Trained(initial=initial, final=stack.clone(), loss=losses.mean(-1).numpy(), snapshots=snapshots)
+            for part in parts:
+                x_epoch, target, scale = part.epoch
+                losses[part.members, epoch, step] = part.step(loss, x_epoch[:, batch], target[:, batch], scale[:, batch])
+        if epoch + 1 in keep_epochs or after_epoch is not None:
+            stack = _merged(parts, dims, num_members)
+            if epoch + 1 in keep_epochs:
+                snapshots[epoch + 1] = stack.clone()
+            if after_epoch is not None:
+                after_epoch(epoch + 1, stack)
+    final = _merged(parts, dims, num_members).clone()
+    return Trained(initial=initial, final=final, loss=losses.mean(-1).numpy(), snapshots=snapshots)
 
 
 # A loss spike: an epoch (after the first SPIKE_SKIP, still learning) whose mean loss

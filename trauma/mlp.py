@@ -15,16 +15,16 @@ of these:
 - an element-wise operation that is exact (ReLU and its mask) or a single correctly
   rounded one (subtraction, multiplication), so that PyTorch's vectorised and
   scalar loops give the same bits wherever a member sits in memory;
-- the fused Adam or SGD step over contiguous runs of members in the flat parameter
-  buffer (one run per learning rate), each member padded to a multiple of 16 floats,
-  so that every element takes the optimiser's vectorised path (its scalar tail, used
-  for the last elements of a tensor, rounds differently).
+- the fused Adam or SGD step over one flat parameter buffer whose length is a
+  multiple of 16 floats, so that every element takes the optimiser's vectorised
+  path (its scalar tail, used for the last elements of a tensor, rounds differently).
+  Members with different learning rates are trained as separate stacks side by
+  side (`trauma/ensemble.py`), so a member's stack holds one learning rate.
 
-Layout: one flat buffer, member after member, each member's parameters padded to
-a multiple of 16 floats. Layer l is a view [M, in_l + 1, out_l] of it, the weights
-transposed with the bias as the last row, so that a layer is one matrix product of
-its input with a column of ones appended. `member()` gives a member's parameters in
-`nn.Linear`'s shapes ([W0, b0, W1, b1, ...]).
+Layout: layer l of every member is a block [M, in_l + 1, out_l] of one flat
+buffer, the weights transposed with the bias as the last row, so that a layer is
+one matrix product of its input with a column of ones appended. `member()` gives a
+member's parameters in `nn.Linear`'s shapes ([W0, b0, W1, b1, ...]).
 """
 
 from __future__ import annotations
@@ -48,16 +48,14 @@ def init_member(dims, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 class MLPStack:
-    """M MLPs with layer sizes `dims`, parameters in one flat float32 buffer: member
-    by member, each member's `width` floats (all its layers, padded to a multiple of
-    16), so that a run of members is one contiguous slice (`rows`)."""
+    """M MLPs with layer sizes `dims`, parameters in one flat float32 buffer."""
 
     def __init__(self, dims, members: int, flat: torch.Tensor | None = None):
         self.dims = [int(d) for d in dims]
         self.members = members
         self.shapes = [(fan_in + 1, fan_out) for fan_in, fan_out in zip(self.dims[:-1], self.dims[1:])]
-        self.width = -(-sum(a * b for a, b in self.shapes) // ALIGN) * ALIGN
-        self.numel = members * self.width
+        size = members * sum(a * b for a, b in self.shapes)
+        self.numel = -(-size // ALIGN) * ALIGN
         self.flat = torch.zeros(self.numel) if flat is None else flat
         if self.flat.shape != (self.numel,):
             raise ValueError(f"flat buffer must have {self.numel} elements, got {tuple(self.flat.shape)}")
@@ -65,16 +63,12 @@ class MLPStack:
 
     def views(self, buffer: torch.Tensor) -> list[torch.Tensor]:
         """The layer blocks [M, in + 1, out] of a buffer laid out like `flat`."""
-        rows = buffer.view(self.members, self.width)
         blocks, start = [], 0
-        for height, columns in self.shapes:
-            blocks.append(rows[:, start : start + height * columns].view(self.members, height, columns))
-            start += height * columns
+        for rows, columns in self.shapes:
+            size = self.members * rows * columns
+            blocks.append(buffer[start : start + size].view(self.members, rows, columns))
+            start += size
         return blocks
-
-    def rows(self, buffer: torch.Tensor, start: int, end: int) -> torch.Tensor:
-        """Members start..end-1 of a buffer laid out like `flat`: one contiguous slice."""
-        return buffer[start * self.width : end * self.width]
 
     @classmethod
     def from_members(cls, dims, members: list[list]) -> "MLPStack":

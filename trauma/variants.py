@@ -93,8 +93,12 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
                 parameters.update(templates[template].get("smoke") or {})
             runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section],
                              templates[template].get("reads"))
+    order = list(runs)
     for run in runs.values():
         run.inputs = _inputs(run, runs)
+        if any(order.index(name) > order.index(run.name) for name in run.inputs if name in runs):
+            raise ParameterError("templates", f"in execution order: {run.template} reads {run.reads}, which must be listed "
+                                 "before it in variants.yml", list(templates))
         check_parameters(run, runs)
     _hash_all(runs)
     return runs

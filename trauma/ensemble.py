@@ -163,17 +163,16 @@ def train_ensemble(
     snapshots = {}
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         orders = torch.as_tensor(np.stack([epoch_order(num_examples, order_rngs[s], extra_visits) for s in seeds]))
+        epoch_data = []  # per part: its members' inputs, targets and scales in this epoch's order
         for part in parts:
             part.opt.param_groups[0]["lr"] = learning_rate_at(epoch, epochs, part.learning_rate, lr_schedule)
             order = orders[seed_row[part.members]]  # [m, L]
             rows = data_index[part.members][:, None]
-            x_epoch = x_ones[rows, order]
             target, scale = loss.scaled_targets(encoded[rows, order], members.weights[part.members].gather(1, order), batch_sizes)
-            part.epoch = (x_epoch, target, scale)
+            epoch_data.append((x_ones[rows, order], target, scale))
         for step, start in enumerate(starts):
             batch = slice(start, start + batch_size)
-            for part in parts:
-                x_epoch, target, scale = part.epoch
+            for part, (x_epoch, target, scale) in zip(parts, epoch_data):
                 losses[part.members, epoch, step] = part.step(loss, x_epoch[:, batch], target[:, batch], scale[:, batch])
         if epoch + 1 in keep_epochs or after_epoch is not None:
             stack = _merged(parts, dims, num_members)

@@ -89,9 +89,13 @@ class MLPStack:
         return params
 
     def select(self, index) -> "MLPStack":
-        """A new stack of the given members (a copy)."""
+        """A new stack of the given members, in that order (a copy)."""
         index = torch.as_tensor(index, dtype=torch.long)
-        return MLPStack.from_members(self.dims, [self.member(m) for m in index.tolist()])
+        chosen = MLPStack(self.dims, len(index))
+        with torch.no_grad():
+            for block, source in zip(chosen.layers, self.layers):
+                block.copy_(source[index])
+        return chosen
 
     def clone(self) -> "MLPStack":
         return MLPStack(self.dims, self.members, self.flat.detach().clone())

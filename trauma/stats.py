@@ -65,6 +65,27 @@ def summarise(table: pd.DataFrame, by: list[str], columns: list[str]) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def _rows(table: pd.DataFrame, where: dict) -> pd.DataFrame:
+    for key, value in where.items():
+        table = table[table[key] == value]
+    return table
+
+
+def cell(summary: pd.DataFrame, column: str, **where) -> dict:
+    """mean, low, high, n of one `summarise`d column in the (first) row matching
+    `where`, e.g. cell(summary, "accuracy", penalty=1, probe="normal")."""
+    rows = _rows(summary, where)
+    if rows.empty:
+        raise KeyError(f"no summary row with {where}")
+    row = rows.iloc[0]
+    return {k: row[f"{column}_{k}"] for k in ("mean", "low", "high", "n")}
+
+
+def per_seed(table: pd.DataFrame, column: str, **where) -> pd.Series:
+    """One column's per-seed values (indexed by seed) in the rows matching `where`."""
+    return _rows(table, where).set_index("seed")[column].sort_index()
+
+
 def paired(differences) -> dict:
     """Per-seed differences -> mean with bootstrap interval, the counts of seeds with a
     positive, negative and zero difference, the Wilcoxon signed-rank p-value and the

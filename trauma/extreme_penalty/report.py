@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..stats import format_ci, paired, summarise, verdict_about, verdict_below, verdict_direction
+from ..stats import cell, format_ci, paired, per_seed, summarise, verdict_about, verdict_below, verdict_direction
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY
 from .dataset import CONTROL, RISKY, SAFE, features_given_x0
 from .model import predict
@@ -33,26 +33,6 @@ PROBE_LABELS = {"correlation": "moved by ρ × distance", "equal_distance": "mov
 def verdict(kind: str, predicted: float, low: float, high: float) -> str:
     """A prediction "< X" or "~ X" (in %) against an observed 95 % CI (in %)."""
     return verdict_below(predicted, low, high) if kind == "<" else verdict_about(predicted, low, high)
-
-
-def cell(summary: pd.DataFrame, column: str, **where) -> dict:
-    """mean, low, high, n of one summarised column in the (first) row matching
-    `where`, e.g. cell(summary, "accuracy", penalty=1, probe="normal")."""
-    rows = summary
-    for key, value in where.items():
-        rows = rows[rows[key] == value]
-    if rows.empty:
-        raise KeyError(f"no summary row with {where}")
-    row = rows.iloc[0]
-    return {k: row[f"{column}_{k}"] for k in ("mean", "low", "high", "n")}
-
-
-def per_seed(table: pd.DataFrame, column: str, **where) -> pd.Series:
-    """One column's per-seed values (indexed by seed) in the rows matching `where`."""
-    rows = table
-    for key, value in where.items():
-        rows = rows[rows[key] == value]
-    return rows.set_index("seed")[column].sort_index()
 
 
 def results_table(summary: pd.DataFrame, column: str = "overcorrection") -> pd.DataFrame:

@@ -30,7 +30,6 @@ from .model import LOSS, layer_dims, predict_proba
 class GridRun:
     levels: np.ndarray  # [M] noise level of each member
     seeds: np.ndarray  # [M] seed of each member
-    labels: np.ndarray  # [M, N] the training labels each member saw
     trained: Trained
     memorised: np.ndarray  # [M, epochs + 1] share of wrong training labels (in context) the network predicts
     clean_fit: np.ndarray  # [M, epochs + 1] share of correct in-context training labels it predicts
@@ -84,6 +83,6 @@ def train_grid(
         keep_epochs=range(epochs - eval_epochs + 1, epochs + 1), after_epoch=after_epoch, progress=progress,
     )
     return GridRun(
-        levels=member_level, seeds=members.seed, labels=labels, trained=trained,
+        levels=member_level, seeds=members.seed, trained=trained,
         memorised=np.stack(memorised, axis=1), clean_fit=np.stack(clean_fit, axis=1),
     )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..stats import format_ci, paired, verdict_about
+from .. import stats
+from ..stats import cell, format_ci, paired, verdict_about
 from .metrics import interval
 from .sweep import SweepResult
 
@@ -32,8 +33,7 @@ QUANTITY_LABELS = {
 
 def network_cell(result: SweepResult, column: str, level: float, subset: str = "in_context") -> dict:
     """mean, low, high, n of a per-network metric at one level and subset."""
-    row = result.summary().query("noise == @level and subset == @subset").iloc[0]
-    return {k: row[f"{column}_{k}"] for k in ("mean", "low", "high", "n")}
+    return cell(result.summary(), column, noise=level, subset=subset)
 
 
 def ensemble_cell(result: SweepResult, column: str, level: float, subset: str = "in_context") -> dict:
@@ -43,8 +43,8 @@ def ensemble_cell(result: SweepResult, column: str, level: float, subset: str = 
 
 
 def per_seed(result: SweepResult, column: str, level: float, subset: str = "in_context") -> pd.Series:
-    rows = result.networks.query("noise == @level and subset == @subset")
-    return rows.set_index("seed")[column].sort_index()
+    """A per-network metric's per-seed values at one level and subset."""
+    return stats.per_seed(result.networks, column, noise=level, subset=subset)
 
 
 def level_difference(result: SweepResult, column: str, level: float, reference: float, subset: str = "in_context") -> dict:

@@ -22,7 +22,7 @@ Tables:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,12 +55,15 @@ class SweepResult:
     exponent: dict  # the fitted power law of the in-context variance against the level
     metadata: dict
     run: GridRun | None = None
+    _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def summary(self) -> pd.DataFrame:
         """Per-network metrics (last-epochs average and final): mean and 95 % CI over
-        seeds per noise level x subset."""
-        columns = NETWORK_COLUMNS + [f"{c}_final" for c in NETWORK_COLUMNS]
-        return summarise(self.networks, ["noise", "subset"], columns)
+        seeds per noise level x subset (computed once: the report reads it cell by cell)."""
+        if self._summary is None:
+            columns = NETWORK_COLUMNS + [f"{c}_final" for c in NETWORK_COLUMNS]
+            self._summary = summarise(self.networks, ["noise", "subset"], columns)
+        return self._summary
 
     def training_summary(self) -> pd.DataFrame:
         return summarise(self.training, ["noise", "epoch"], ["loss", "memorised", "clean_fit"])

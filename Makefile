@@ -37,6 +37,7 @@ chromium:
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model noisy-signals
+	$(BIN)/python benchmarks/ensemble_vs_loop.py --model limited-dataset
 
 clean:
 	rm -rf $(VENV) results _build book/generated

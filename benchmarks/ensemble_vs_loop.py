@@ -2,7 +2,8 @@
 
 Baseline ("plain loop"): one network at a time, `nn.Sequential`, `DataLoader(dataset,
 batch_size=32, shuffle=True)`, `torch.optim.Adam` with its defaults and the model's
-loss (Model 1: weighted cross-entropy; Model 2: binary cross-entropy), run in a fresh
+loss (Model 1: weighted cross-entropy; Model 2: binary cross-entropy; Model 3: squared
+error of the sigmoid output), run in a fresh
 Python that does not import trauma (so MKL runs in its default mode, as on a user's
 machine), on the same data sizes and epochs. For Model 1, also the loop this project
 used as its baseline before: the same, but the DataLoader fed by a list
@@ -11,10 +12,12 @@ used as its baseline before: the same, but the DataLoader fed by a list
 Ours: `trauma sweep MODEL` with the default parameters, i.e. the whole default grid
 with everything the book reports (Model 1: 60 networks with the gradient diagnostics
 and the evaluation after each of the last five epochs; Model 2: 8 levels x 10 seeds =
-80 networks with their evaluation on every subset). Also, for Model 1, the bare
+80 networks with their evaluation on every subset; Model 3: 11 caregiver counts x 20
+seeds = 220 networks of 1,000 interactions for 100 epochs, with both test sets and
+the Monte Carlo reference f*). Also, for Model 1, the bare
 training step alone and networks per second at other grid sizes.
 
-    python benchmarks/ensemble_vs_loop.py [--model noisy-signals] [--repeats 2] [--loop-networks 2] [--grid-sizes 10 50 200]
+    python benchmarks/ensemble_vs_loop.py [--model noisy-signals|limited-dataset] [--repeats 2] [--loop-networks 2] [--grid-sizes 10 50 200]
 
 Time it on a quiet machine; it prints every repeat and the range of the ratios.
 """
@@ -40,6 +43,10 @@ if model_name == "extreme-penalty":
     x = torch.randn(10005, 10, generator=generator)
     y = torch.randint(0, 3, (10005,), generator=generator)
     widths, loss_of = [10, 64, 32, 16, 3], lambda out, yb: F.cross_entropy(out, yb, reduction="none")
+elif model_name == "limited-dataset":
+    x = torch.randn(1000, 15, generator=generator)
+    y = torch.rand(1000, generator=generator)
+    widths, loss_of = [15, 24, 12, 1], lambda out, yb: (torch.sigmoid(out[:, 0]) - yb) ** 2
 else:
     x = torch.randn(10000, 20, generator=generator)
     y = torch.randint(0, 2, (10000,), generator=generator)
@@ -107,15 +114,18 @@ def bare_training_seconds(seeds: int, penalties, epochs: int) -> tuple[float, in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="extreme-penalty", choices=["extreme-penalty", "noisy-signals"])
+    parser.add_argument("--model", default="extreme-penalty", choices=["extreme-penalty", "noisy-signals", "limited-dataset"])
     parser.add_argument("--repeats", type=int, default=2, help="repeat the whole measurement (noisy machines)")
     parser.add_argument("--loop-networks", type=int, default=2, help="networks the plain loop trains per repeat")
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=None, help="the plain loop's epochs (default: the model's)")
     parser.add_argument("--grid-sizes", type=int, nargs="*", default=[10, 50, 200], help="Model 1 grids for networks per second (2 epochs)")
     args = parser.parse_args()
 
     import torch
 
+    from trauma.models import MODELS
+
+    args.epochs = args.epochs or MODELS[args.model].config().epochs
     model1 = args.model == "extreme-penalty"
     print(f"{args.model}, default parameters, {args.epochs} epochs; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {os.cpu_count()} cores")

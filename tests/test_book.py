@@ -28,6 +28,10 @@ GLUE_KEYS = {  # a few keys each template's prose needs
     "noisy_signals": {"fig_metrics", "fig_instability", "fig_power", "fig_memorised", "tbl_predictions", "inst_in_diff_word",
                       "acc_in_diff_word", "exponent_verdict", "chance_top_word"},
     "noisy_comparison": {"tbl_overview", "spec_inside_word", "randomise_chance_word", "long_memorised_word", "prediction_counts"},
+    "limited_dataset": {"fig_mse", "fig_generalisation", "fig_other", "tbl_comparisons", "tbl_predictions", "h_gap_change_word",
+                        "h_exponent_verdict", "gap_remaining_mean", "spec_power", "shifted_mismatch"},
+    "limited_comparison": {"tbl_overview", "confound_gap_word", "design_difference_at_two", "shifted_conclusion",
+                           "limited_fixed_gap_b_mean", "prediction_counts"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
 }
 
@@ -47,6 +51,12 @@ def test_the_table_lists_the_required_variants_and_drives_the_toc():
     for name, parameters in noisy.items():
         assert runs[name].template == "noisy_signals" and parameters.items() <= runs[name].parameters.items()
     assert runs["noisy_comparison"].inputs == list(noisy)
+    limited = {"limited_fixed": {}, "limited_per_caregiver": {"design": "per_caregiver"},
+               "limited_more": {"total_interactions": 5000}, "limited_small": {"hidden_dims": [8]},
+               "limited_shifted": {"headline_test_set": "shifted"}}
+    for name, parameters in limited.items():
+        assert runs[name].template == "limited_dataset" and runs[name].parameters == parameters
+    assert runs["limited_comparison"].inputs == list(limited)
     dynamics = sorted(r.parameters["penalty"] for r in runs.values() if r.template == "penalty_dynamics")
     assert dynamics == [1, 10, 100, 1000, 10000]  # one page per penalty of the realistic variant
     toc = (REPO / "_toc.yml").read_text()
@@ -211,10 +221,15 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "book/generated/results/mine_noisy/results.json").read_text())["parameters"]["noise_levels"] == [0.45]
+    done = subprocess.run([str(BIN / "trauma"), "run", "limited_dataset", "--name", "mine_limited", "-p", "caregiver_counts", "[3]"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr  # one caregiver count: nothing to compare, and the page says so
+    assert json.loads((root / "book/generated/results/mine_limited/results.json").read_text())["parameters"]["caregiver_counts"] == [3]
     build = subprocess.run([str(BIN / "trauma"), "book"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert (root / "_build/html/book/generated/variants/10_mine.html").exists()
     assert (root / "_build/html/book/generated/noisy_signals/06_mine_noisy.html").exists()
+    assert (root / "_build/html/book/generated/limited_dataset/06_mine_limited.html").exists()
     assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
 
 
@@ -276,7 +291,8 @@ def test_result_sentences_glue_their_comparison_words():
 
 def test_the_pages_show_the_words_their_notebooks_computed(smoke_book):
     root, _, _ = smoke_book
-    for page in ("variants/01_realistic", "comparison/01_comparison"):
+    for page in ("variants/01_realistic", "comparison/01_comparison", "limited_dataset/01_limited_fixed",
+                 "limited_comparison/01_limited_comparison"):
         notebook = nbformat.read(root / f"book/generated/{page}.ipynb", as_version=4)
         words = {}
         for cell in notebook.cells:
@@ -288,5 +304,5 @@ def test_the_pages_show_the_words_their_notebooks_computed(smoke_book):
         html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
         text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
         for name, word in words.items():
-            if name.startswith(("realistic", "ex_", "beyond", "diff_", "eq_", "spike", "acc_")):
+            if name.startswith(("realistic", "ex_", "beyond", "diff_", "eq_", "spike", "acc_", "h_", "o_", "confound", "fixed_")):
                 assert word in text, (page, name, word)

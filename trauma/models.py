@@ -51,6 +51,8 @@ MODELS = {
               "does one extremely penalised example make the network over-correct on related inputs?"),
         Model("noisy-signals", "trauma.noisy_signals", "noisy_signals", "Model 2: Noisy Signals",
               "does label noise in one context make the network's behaviour there unstable?"),
+        Model("limited-dataset", "trauma.limited_dataset", "limited_dataset", "Model 3: Limited Dataset",
+              "with the same amount of experience, do networks that met fewer caregivers generalise worse to new ones?"),
     )
 }
 

@@ -4,12 +4,16 @@ show figures."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 
 def glue_value(key: str, value) -> None:
-    """Glue one value for `{glue:text}` in the prose, without displaying it."""
+    """Glue one value for `{glue:text}` in the prose, without displaying it (numpy
+    scalars as Python numbers, so that a format such as `:.3f` applies)."""
     from myst_nb import glue
 
+    if isinstance(value, np.generic):
+        value = value.item()
     glue(key, value, display=False)
 
 

@@ -293,3 +293,40 @@ def plot_power_law(ensemble, exponent: dict, hypothesis: float, path=None):
     ax.set_xlabel("noise level (log)")
     ax.set_ylabel("mean variance of p(y = 1 | x) across seeds (log)")
     return _finish(fig, ax, path)
+
+
+COUNT_LABELS = {
+    "gap": "generalisation gap (test − train MSE)",
+    "excess_mse": "excess test MSE over the best x-only predictor",
+    "test_mse": "test MSE",
+    "train_mse": "train MSE",
+}
+
+
+def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, reference=None):
+    """Metrics against the number of caregivers N (log axis), one panel per column:
+    mean with 95 % CI band, each seed a dot, and where `curves` has the column a
+    fitted curve (grid, curve, low, high) with its band; `reference` draws a
+    horizontal line (label, value) in the panels of MSEs."""
+    curves = curves or {}
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.8), squeeze=False)
+    summary = summary.sort_values("caregivers")
+    for i, (ax, column) in enumerate(zip(axes[0], columns)):
+        colour = _band(ax, summary.caregivers, summary, column, marker="o", ms=3, color=f"C{i}", label="mean over seeds (95 % CI)")
+        for count, values in per_seed.groupby("caregivers")[column]:
+            _seed_dots(ax, count, values, colour, log_x=True, width=0.03)
+        if column in curves:
+            grid, curve, low, high = curves[column]
+            ax.plot(grid, curve, "-", color="C3", lw=1, label="power-law fit")
+            ax.fill_between(grid, low, high, color="C3", alpha=0.12)
+        if reference is not None and column.endswith("_mse") and column != "excess_mse":
+            ax.axhline(reference[1], color="grey", ls="--", lw=1, label=reference[0])
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(summary.caregivers.unique()), [str(n) for n in sorted(summary.caregivers.unique())], fontsize=7)
+        ax.minorticks_off()
+        ax.set_xlabel("training caregivers N (log)")
+        ax.set_ylabel(COUNT_LABELS.get(column, column))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = {"train_data": 0, "probes": 1, "init": 2, "order": 3, "shared": 4}  # shared: seed-independent sets
+STREAMS = {"train_data": 0, "probes": 1, "init": 2, "order": 3, "shared": 4,  # shared: seed-independent sets
+           "caregivers": 5, "interactions": 6, "response_noise": 7}
 
 
-def rng_for(seed: int, stream: str) -> np.random.Generator:
-    """The numpy Generator of one random stream of one seed."""
+def rng_for(seed: int, stream: str, *index: int) -> np.random.Generator:
+    """The numpy Generator of one random stream of one seed; `index` names a
+    sub-stream (e.g. one caregiver's), independent of how much the others draw."""
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {', '.join(STREAMS)}, got {stream!r}")
-    return np.random.default_rng([STREAMS[stream], seed])
+    return np.random.default_rng([STREAMS[stream], seed, *index])

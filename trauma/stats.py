@@ -30,7 +30,7 @@ ALPHA = 0.05
 
 
 @lru_cache(maxsize=None)
-def _resamples(n: int) -> np.ndarray:
+def bootstrap_indices(n: int) -> np.ndarray:
     """The bootstrap's resampling indices for n values: [RESAMPLES, n]."""
     return np.random.default_rng(BOOTSTRAP_SEED).integers(0, n, size=(RESAMPLES, n))
 
@@ -46,7 +46,7 @@ def mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, float
     mean = float(values.mean())
     if n < 2:
         return mean, float("nan"), float("nan"), n
-    means = values[_resamples(n)].mean(axis=1)
+    means = values[bootstrap_indices(n)].mean(axis=1)
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(means, [tail, 100 - tail])
     return mean, float(min(low, mean)), float(max(high, mean)), n
@@ -101,6 +101,46 @@ def paired(differences) -> dict:
         "positive": int((d > 0).sum()), "negative": int((d < 0).sum()), "zero": int((d == 0).sum()),
         "p": p, "direction": direction,
     }
+
+
+def paired_t(differences) -> dict:
+    """Paired t-test of per-seed differences: t, its two-sided p-value, the degrees
+    of freedom (seeds - 1) and the standard deviation of the differences."""
+    d = np.asarray(differences, dtype=float)
+    d = d[np.isfinite(d)]
+    test = stats.ttest_1samp(d, 0.0)
+    return {"t": float(test.statistic), "p": float(test.pvalue), "df": len(d) - 1, "sd": float(d.std(ddof=1))}
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (compare each with ALPHA)."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    adjusted = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order])
+    out = np.empty_like(p)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def paired_t_power(difference: float, sd: float, n: int, alpha: float = ALPHA) -> float:
+    """Power of a two-sided paired t-test at level alpha, with n seeds, to detect a
+    true mean difference `difference` when the differences have this SD."""
+    df = n - 1
+    critical = stats.t.ppf(1 - alpha / 2, df)
+    shift = abs(difference) / (sd / np.sqrt(n))
+    power = float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+    return power if np.isfinite(power) else float(shift > critical)  # far in the tail, where scipy gives up
+
+
+def detectable_difference(sd: float, n: int, alpha: float = ALPHA, power: float = 0.8) -> float:
+    """The smallest true mean difference a two-sided paired t-test at level alpha
+    detects with this power (n seeds, differences with this SD)."""
+    from scipy.optimize import brentq
+
+    high = sd / np.sqrt(n)
+    while paired_t_power(high, sd, n, alpha) < power:
+        high *= 2
+    return float(brentq(lambda d: paired_t_power(d, sd, n, alpha) - power, 0.0, high))
 
 
 def verdict_about(predicted: float, low: float, high: float) -> str:

@@ -1,0 +1,93 @@
+"""Train a whole grid of Model 3 networks (every caregiver count N x every seed)
+with the shared trainer (`trauma/ensemble.py`).
+
+Members are ordered count-major: member m has N = counts[m // S] caregivers and seed
+seeds[m % S]. Members of one seed share their caregivers (the first N of one pool),
+initial weights and data order, so comparisons across N are paired. The trainer
+needs one number of training examples per stack, so the grid trains as one stack
+per training-set size: with a fixed total (the default) that is one stack for the
+whole grid; with the same number of interactions per caregiver, one per N. A
+member's result does not depend on the rest of the grid (see `trauma/ensemble.py`),
+so this split changes no number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..ensemble import Members, Trained, train_ensemble
+from ..mlp import MLPStack
+from .dataset import TrainingSet
+from .model import LOSS, layer_dims
+
+
+@dataclass
+class GridRun:
+    counts: np.ndarray  # [M] caregivers of each member
+    seeds: np.ndarray  # [M] seed of each member
+    sizes: np.ndarray  # [M] training interactions of each member
+    trained: Trained
+
+    @property
+    def finite(self) -> np.ndarray:
+        return self.trained.finite
+
+
+def train_grid(
+    training_sets: dict,
+    seeds,
+    counts,
+    hidden_dims,
+    epochs: int = 100,
+    learning_rate: float = 1e-3,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    lr_schedule: str = "constant",
+    eval_epochs: int = 1,
+    progress: bool = False,
+) -> GridRun:
+    """training_sets[(N, seed)]: the TrainingSet of N caregivers of that seed."""
+    seeds, counts = list(seeds), list(counts)
+    member_seed = np.tile(seeds, len(counts))
+    member_count = np.repeat(counts, len(seeds))
+    sets = [training_sets[(n, s)] for n, s in zip(member_count, member_seed)]
+    sizes = np.array([len(t.y) for t in sets])
+    parts = []
+    for size in dict.fromkeys(sizes.tolist()):
+        members = np.flatnonzero(sizes == size)
+        x = torch.tensor(np.stack([sets[m].x for m in members]), dtype=torch.float32)
+        y = torch.tensor(np.stack([sets[m].y for m in members]), dtype=torch.float32)
+        who = Members(data=np.arange(len(members)), seed=member_seed[members], weights=torch.ones(len(members), size))
+        trained = train_ensemble(
+            x, y, who, layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+            learning_rate=learning_rate, lr_schedule=lr_schedule, keep_epochs=range(epochs - eval_epochs + 1, epochs + 1),
+            progress=progress,
+        )
+        parts.append((members, trained))
+    return GridRun(counts=member_count, seeds=member_seed, sizes=sizes, trained=_joined(parts, len(sizes)))
+
+
+def _joined(parts, num_members: int) -> Trained:
+    """The parts' training results in the grid's member order."""
+    if len(parts) == 1:
+        return parts[0][1]
+    first = parts[0][1]
+
+    def stack(pick) -> MLPStack:
+        joined = MLPStack(first.final.dims, num_members)
+        with torch.no_grad():
+            for members, trained in parts:
+                for block, source in zip(joined.layers, pick(trained).layers):
+                    block[members] = source
+        return joined
+
+    loss = np.empty((num_members, first.loss.shape[1]), dtype=first.loss.dtype)
+    for members, trained in parts:
+        loss[members] = trained.loss
+    return Trained(
+        initial=stack(lambda t: t.initial), final=stack(lambda t: t.final), loss=loss,
+        snapshots={epoch: stack(lambda t: t.snapshots[epoch]) for epoch in first.snapshots},
+    )

@@ -1,0 +1,95 @@
+"""Files a Model 3 sweep writes, and reading them back.
+
+DIR/results.csv       tidy: one row per network (caregiver count x seed) x test set
+DIR/training.csv      one row per network x epoch (loss, spikes)
+DIR/fits.csv          one row per quantity x test set: the power law value ~ a N^(-b)
+DIR/summary.csv       mean and 95 % CI over seeds per caregiver count x test set
+DIR/results.json      all of the above plus every parameter, seeds, versions, the reference's precision
+DIR/summary.txt       the same numbers for people
+DIR/generalisation.png  gap and excess MSE against N (headline test set)
+DIR/checkpoints/caregivers_<N>.pt   the trained networks of every seed with N caregivers
+
+Written atomically (`trauma.outputs.staging_folder`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import outputs
+from ..plots import plot_by_caregivers
+from ..stats import format_ci
+from .config import SweepConfig
+from .dataset import TEST_SETS
+from .report import fit_curves
+from .sweep import SweepResult
+
+TABLE_KEYS = ("summary", "fits", "training_summary", "results", "training")
+
+
+def write_outputs(result: SweepResult, out_dir) -> Path:
+    with outputs.staging_folder(out_dir) as staging:
+        result.networks.to_csv(staging / "results.csv", index=False)
+        result.training.to_csv(staging / "training.csv", index=False)
+        result.fits.to_csv(staging / "fits.csv", index=False)
+        summary = result.summary()
+        summary.to_csv(staging / "summary.csv", index=False)
+        outputs.write_json(staging / outputs.MARKER, {
+            **result.metadata,
+            "summary": outputs.records(summary),
+            "fits": outputs.records(result.fits),
+            "training_summary": outputs.records(result.training_summary()),
+            "results": outputs.records(result.networks),
+            "training": outputs.records(result.training),
+        })
+        (staging / "summary.txt").write_text(summary_text(result))
+        headline = result.config.headline_test_set
+        plt.close(plot_by_caregivers(summary[summary.test_set == headline], ["gap", "excess_mse"],
+                                     result.networks[result.networks.test_set == headline], fit_curves(result),
+                                     staging / "generalisation.png"))
+        if result.run is not None:
+            outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "caregivers",
+                                     result.run.counts, hidden_dims=result.config.hidden_dims)
+    return Path(out_dir)
+
+
+def load_results(out_dir) -> SweepResult:
+    """A sweep's tables and metadata read back from DIR (without the networks)."""
+    out_dir = Path(out_dir)
+    document = json.loads((out_dir / outputs.MARKER).read_text())
+    return SweepResult(
+        config=SweepConfig(**document["parameters"]),
+        networks=pd.read_csv(out_dir / "results.csv"),
+        training=pd.read_csv(out_dir / "training.csv"),
+        fits=pd.read_csv(out_dir / "fits.csv"),
+        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
+    )
+
+
+def summary_text(result: SweepResult) -> str:
+    config, meta = result.config, result.metadata
+    last = f"epochs {config.epochs - config.eval_epochs + 1}-{config.epochs}"
+    lines = outputs.summary_header("Model 3, Limited Dataset", config.as_dict(), meta) + [
+        f"Per network: mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds, averaged over {last}.",
+        "MSEs against the responses of 50 novel caregivers x 40 interactions per seed; reference = the population",
+        f"predictor f*(x) = E[y | x] (Monte Carlo; its mean squared error {meta['reference_precision']}).",
+    ]
+    summary = result.summary()
+    for test_set in TEST_SETS:
+        lines += ["", f"test caregivers: {test_set}" + (" (headline)" if test_set == config.headline_test_set else ""),
+                  f"  {'N':>3} {'examples':>8}  " + "".join(f"{c:<28}" for c in ("test MSE", "excess MSE", "train MSE", "gap"))]
+        examples = result.networks.groupby("caregivers").train_examples.first()
+        for row in summary[summary.test_set == test_set].itertuples():
+            lines.append(f"  {row.caregivers:>3} {examples[row.caregivers]:>8}  " + "".join(
+                f"{format_ci(getattr(row, f'{c}_mean'), getattr(row, f'{c}_low'), getattr(row, f'{c}_high'), digits=4):<28}"
+                for c in ("test_mse", "excess_mse", "train_mse", "gap")))
+        reference = summary[summary.test_set == test_set].reference_mse_mean.iloc[0]
+        lines.append(f"  reference MSE of f*: {reference:.4f}")
+        for quantity in ("gap", "excess_mse"):
+            fit = result.fit(quantity, test_set)
+            lines.append(f"  power law {quantity} ~ N^(-b): b = {format_ci(fit['estimate'], fit['low'], fit['high'], digits=2)}")
+    return "\n".join(lines) + "\n"

@@ -68,7 +68,7 @@ def test_the_reference_is_the_best_x_only_predictor():
         assert best < ((y.mean() - y) ** 2).mean()  # better than any constant
         assert best < ((ds.reference(test.x, other, draws=4000)[0] - y) ** 2).mean()  # than the other population's
         assert mc_variance.mean() < 1e-3 * best  # the Monte Carlo error is negligible
-    # the Monte Carlo mean converges: 4,000 draws against 20,000
+    # the Monte Carlo mean converges: 4,000 draws against 10,000
     np.testing.assert_allclose(ds.reference(test.x[:50], "same", draws=4000)[0], ds.reference(test.x[:50], "same")[0], atol=0.01)
 
 

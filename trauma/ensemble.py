@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm import tqdm
 
@@ -106,17 +107,42 @@ class _Part:
         return value
 
 
+def _scattered(pieces, dims, num_members: int) -> MLPStack:
+    """Stacks of some members each ([(member indices, stack)]) as one stack in the
+    grid's member order."""
+    merged = MLPStack(dims, num_members)
+    with torch.no_grad():
+        for members, stack in pieces:
+            for block, source in zip(merged.layers, stack.layers):
+                block[members] = source
+    return merged
+
+
 def _merged(parts: list[_Part], dims, num_members: int) -> MLPStack:
     """The parts' stacks as one stack in the grid's member order (the stack itself if
     there is one part without copies)."""
     if len(parts) == 1 and len(parts[0].members) == num_members:
         return parts[0].stack
-    merged = MLPStack(dims, num_members)
-    with torch.no_grad():
-        for part in parts:
-            for block, source in zip(merged.layers, part.stack.layers):
-                block[part.members] = source
-    return merged
+    return _scattered([(part.members, part.stack) for part in parts], dims, num_members)
+
+
+def joined(grids, num_members: int) -> Trained:
+    """Grids trained separately (e.g. one per training-set size: `train_ensemble`
+    needs one per call), [(member indices, Trained)], as one grid in member order.
+    Members train as if alone, so this changes no number."""
+    if len(grids) == 1:
+        return grids[0][1]
+    first = grids[0][1]
+    dims = first.final.dims
+
+    def stack(pick) -> MLPStack:
+        return _scattered([(members, pick(trained)) for members, trained in grids], dims, num_members)
+
+    loss = np.empty((num_members, first.loss.shape[1]), dtype=first.loss.dtype)
+    for members, trained in grids:
+        loss[members] = trained.loss
+    return Trained(initial=stack(lambda t: t.initial), final=stack(lambda t: t.final), loss=loss,
+                   snapshots={epoch: stack(lambda t, e=epoch: t.snapshots[e]) for epoch in first.snapshots})
 
 
 def train_ensemble(
@@ -202,6 +228,21 @@ def loss_curve(loss: np.ndarray) -> dict[str, np.ndarray]:
         spike = ((with_start > SPIKE_FACTOR * lowest_before) & (with_start - lowest_before > SPIKE_RISE)
                  & (np.arange(with_start.shape[1]) > SPIKE_SKIP))
     return {"loss": with_start, "loss_over_lowest": with_start / lowest_before, "spike": spike}
+
+
+def training_table(loss: np.ndarray, members: dict, per_epoch: dict | None = None):
+    """The tidy training table of a grid: one row per member and point 0 (initialisation)
+    to `epochs`, with the member's columns (`members`: name -> [M], e.g. its penalty and
+    seed), the epoch, `loss_curve`'s columns and the model's own per-epoch columns
+    (`per_epoch`: name -> [M, epochs + 1])."""
+    curve = loss_curve(loss)
+    num_members, num_points = curve["loss"].shape
+    return pd.DataFrame({
+        **{name: np.repeat(values, num_points) for name, values in members.items()},
+        "epoch": np.tile(np.arange(num_points), num_members),
+        **{name: values.ravel() for name, values in curve.items()},
+        **{name: np.asarray(values).ravel() for name, values in (per_epoch or {}).items()},
+    })
 
 
 def spike_counts(training, keys: list[str]):

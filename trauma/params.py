@@ -109,6 +109,20 @@ def integer_list(name: str, value, minimum: int) -> list[int]:
         raise ParameterError(name, allowed, value) from None
 
 
+def distinct_list(name: str, value, item, allowed: str) -> list:
+    """A non-empty list of distinct values, each checked by `item(name, value)`,
+    sorted (as numbers); `allowed` describes it for the error message."""
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ParameterError(name, allowed, value)
+    try:
+        items = [item(name, one) for one in value]
+    except ParameterError:
+        raise ParameterError(name, allowed, value) from None
+    if len(set(items)) != len(items):
+        raise ParameterError(name, allowed, value)
+    return sorted(items)
+
+
 def check_known(names, known) -> None:
     for name in names:
         if name not in known:

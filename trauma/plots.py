@@ -303,10 +303,11 @@ COUNT_LABELS = {
 }
 
 
-def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, reference=None):
+def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, reference=None, hypothesis=None):
     """Metrics against the number of caregivers N (log axis), one panel per column:
     mean with 95 % CI band, each seed a dot, and where `curves` has the column a
-    fitted curve (grid, curve, low, high) with its band; `reference` draws a
+    fitted curve (grid, curve, low, high) with its band, and beside it the
+    hypothesised power N^(-hypothesis) through the fit's middle; `reference` draws a
     horizontal line (label, value) in the panels of MSEs."""
     curves = curves or {}
     fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.8), squeeze=False)
@@ -319,10 +320,37 @@ def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, refer
             grid, curve, low, high = curves[column]
             ax.plot(grid, curve, "-", color="C3", lw=1, label="power-law fit")
             ax.fill_between(grid, low, high, color="C3", alpha=0.12)
+            if hypothesis is not None and column == "gap":
+                middle = len(grid) // 2
+                ax.plot(grid, curve[middle] * (grid / grid[middle]) ** -hypothesis, "--", color="grey", lw=1,
+                        label=f"hypothesis: N^(−{hypothesis:g})")
         if reference is not None and column.endswith("_mse") and column != "excess_mse":
             ax.axhline(reference[1], color="grey", ls="--", lw=1, label=reference[0])
         ax.set_xscale("log")
         ax.set_xticks(sorted(summary.caregivers.unique()), [str(n) for n in sorted(summary.caregivers.unique())], fontsize=7)
+        ax.minorticks_off()
+        ax.set_xlabel("training caregivers N (log)")
+        ax.set_ylabel(COUNT_LABELS.get(column, column))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_variants_by_caregivers(variants: dict, columns, path=None):
+    """One metric per panel against the number of caregivers N (log axis), one line
+    per variant (label -> (summary rows, per-seed rows) of its headline test set):
+    mean with 95 % CI band, each seed a dot."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(5.2 * len(columns), 4), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        for i, (label, (summary, per_seed)) in enumerate(variants.items()):
+            summary = summary.sort_values("caregivers")
+            colour = _band(ax, summary.caregivers, summary, column, marker="o", ms=3, color=f"C{i}", label=label)
+            for count, values in per_seed.groupby("caregivers")[column]:
+                _seed_dots(ax, count, values, colour, log_x=True, width=0.02)
+        counts = sorted({n for summary, _ in variants.values() for n in summary.caregivers})
+        ax.set_xscale("log")
+        ax.set_xticks(counts, [str(n) for n in counts], fontsize=7)
         ax.minorticks_off()
         ax.set_xlabel("training caregivers N (log)")
         ax.set_ylabel(COUNT_LABELS.get(column, column))

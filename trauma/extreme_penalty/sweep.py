@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import loss_curve, spike_counts
+from ..ensemble import spike_counts, training_table
 from ..mlp import evaluate
 from ..outputs import run_metadata
 from ..stats import summarise
@@ -179,21 +179,13 @@ def _probe_table(run: GridRun, data: list[SeedData]) -> pd.DataFrame:
 
 
 def _training_table(run: GridRun) -> pd.DataFrame:
-    curve = loss_curve(run.trained.loss)
-    num_members, num_points = curve["loss"].shape
-    table = pd.DataFrame(
-        {
-            "penalty": np.repeat(run.penalties, num_points),
-            "seed": np.repeat(run.seeds, num_points),
-            "epoch": np.tile(np.arange(num_points), num_members),
-            **{name: values.ravel() for name, values in curve.items()},
-        }
-    )
+    """Loss per epoch, and the gradient diagnostics at the epochs that have them (NaN
+    at the others)."""
+    diagnostics = {}
     for name, values in run.diagnostics.items():
-        every_epoch = np.full((num_members, num_points), np.nan)
-        every_epoch[:, run.diagnostic_epochs] = values
-        table[name] = every_epoch.ravel()
-    return table
+        diagnostics[name] = np.full((len(run.seeds), run.trained.loss.shape[1] + 1), np.nan)
+        diagnostics[name][:, run.diagnostic_epochs] = values
+    return training_table(run.trained.loss, {"penalty": run.penalties, "seed": run.seeds}, diagnostics)
 
 
 def _weights_table(run: GridRun, config: SweepConfig) -> pd.DataFrame:

@@ -51,7 +51,8 @@ class SweepConfig(check.Parameters):
 
     def __post_init__(self):
         clean = {
-            "caregiver_counts": _counts(self.caregiver_counts),
+            "caregiver_counts": check.distinct_list("caregiver_counts", self.caregiver_counts, lambda n, v: check.integer(n, v, 1),
+                                                    "a non-empty list of distinct integers >= 1, e.g. [1, 2, 5, 10]"),
             "design": check.choice("design", self.design, DESIGNS),
             "interactions_per_caregiver": check.integer("interactions_per_caregiver", self.interactions_per_caregiver, 1),
             "headline_test_set": check.choice("headline_test_set", self.headline_test_set, TEST_SETS),
@@ -72,16 +73,3 @@ class SweepConfig(check.Parameters):
     @property
     def networks(self) -> int:
         return len(self.caregiver_counts) * self.seeds
-
-
-def _counts(value) -> list[int]:
-    allowed = "a non-empty list of distinct integers >= 1, e.g. [1, 2, 5, 10]"
-    if not isinstance(value, (list, tuple)) or not value:
-        raise check.ParameterError("caregiver_counts", allowed, value)
-    try:
-        counts = [check.integer("caregiver_counts", item, 1) for item in value]
-    except check.ParameterError:
-        raise check.ParameterError("caregiver_counts", allowed, value) from None
-    if len(set(counts)) != len(counts):
-        raise check.ParameterError("caregiver_counts", allowed, value)
-    return sorted(counts)

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..ensemble import Members, Trained, train_ensemble
-from ..mlp import MLPStack
-from .dataset import TrainingSet
+from ..ensemble import Members, Trained, joined, train_ensemble
 from .model import LOSS, layer_dims
 
 
@@ -67,27 +65,4 @@ def train_grid(
             progress=progress,
         )
         parts.append((members, trained))
-    return GridRun(counts=member_count, seeds=member_seed, sizes=sizes, trained=_joined(parts, len(sizes)))
-
-
-def _joined(parts, num_members: int) -> Trained:
-    """The parts' training results in the grid's member order."""
-    if len(parts) == 1:
-        return parts[0][1]
-    first = parts[0][1]
-
-    def stack(pick) -> MLPStack:
-        joined = MLPStack(first.final.dims, num_members)
-        with torch.no_grad():
-            for members, trained in parts:
-                for block, source in zip(joined.layers, pick(trained).layers):
-                    block[members] = source
-        return joined
-
-    loss = np.empty((num_members, first.loss.shape[1]), dtype=first.loss.dtype)
-    for members, trained in parts:
-        loss[members] = trained.loss
-    return Trained(
-        initial=stack(lambda t: t.initial), final=stack(lambda t: t.final), loss=loss,
-        snapshots={epoch: stack(lambda t: t.snapshots[epoch]) for epoch in first.snapshots},
-    )
+    return GridRun(counts=member_count, seeds=member_seed, sizes=sizes, trained=joined(parts, len(sizes)))

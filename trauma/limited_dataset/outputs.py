@@ -25,7 +25,7 @@ from ..plots import plot_by_caregivers
 from ..stats import format_ci
 from .config import SweepConfig
 from .dataset import TEST_SETS
-from .report import fit_curves
+from .report import HYPOTHESIS_EXPONENT, fit_curves
 from .sweep import SweepResult
 
 TABLE_KEYS = ("summary", "fits", "training_summary", "results", "training")
@@ -50,7 +50,7 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
         headline = result.config.headline_test_set
         plt.close(plot_by_caregivers(summary[summary.test_set == headline], ["gap", "excess_mse"],
                                      result.networks[result.networks.test_set == headline], fit_curves(result),
-                                     staging / "generalisation.png"))
+                                     staging / "generalisation.png", hypothesis=HYPOTHESIS_EXPONENT))
         if result.run is not None:
             outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "caregivers",
                                      result.run.counts, hidden_dims=result.config.hidden_dims)

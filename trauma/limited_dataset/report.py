@@ -46,9 +46,11 @@ def count_difference(result: SweepResult, column: str, caregivers: int, referenc
 
 
 def compared_pairs(result: SweepResult) -> list[tuple[int, int]]:
-    """Neighbours among COMPARED_COUNTS that the sweep has, and the first against the
-    last of them."""
+    """Neighbours among COMPARED_COUNTS that the sweep has (or, if it has fewer than
+    two of them, among its own counts), and the first against the last of them."""
     counts = [n for n in COMPARED_COUNTS if n in result.config.caregiver_counts]
+    if len(counts) < 2:
+        counts = result.config.caregiver_counts
     pairs = list(zip(counts[:-1], counts[1:]))
     return pairs + [(counts[0], counts[-1])] if len(counts) > 2 else pairs
 
@@ -66,7 +68,7 @@ def comparison_table(result: SweepResult, columns=("gap", "excess_mse"), test_se
         return table
     table["p_holm"] = holm(table.p)
     table["t_p_holm"] = holm(table.t_p)
-    table["direction"] = np.where(table.p_holm < ALPHA, np.where(table["mean"] > 0, "positive", "negative"), "none")
+    table["direction"] = table.direction.where(table.p_holm < ALPHA, "none")  # the Wilcoxon test's, if it survives Holm
     strictest = ALPHA / len(table)
     table["detectable"] = [detectable_difference(sd, n, strictest) if sd > 0 else 0.0 for sd, n in zip(table.t_sd, table.n)]
     table["spec_power"] = [_spec_power(row, strictest) for row in table.itertuples()]

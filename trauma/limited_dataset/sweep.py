@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import loss_curve, spike_counts
+from ..ensemble import spike_counts, training_table
 from ..outputs import run_metadata
 from ..stats import summarise
 from .config import SweepConfig
@@ -83,7 +83,8 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     fits = pd.DataFrame([_fit(networks, config, test_set, q) for test_set in TEST_SETS for q in FITTED])
     metadata = run_metadata("limited_dataset", config.as_dict(), config.seed_list, time.perf_counter() - started,
                             diverged_members=int((~run.finite).sum()), reference_precision=precision)
-    return SweepResult(config, networks, _training_table(run), fits, metadata, run)
+    training = training_table(run.trained.loss, {"caregivers": run.counts, "seed": run.seeds})
+    return SweepResult(config, networks, training, fits, metadata, run)
 
 
 def _evaluate(run: GridRun, sets: dict, config: SweepConfig):
@@ -142,16 +143,3 @@ def _fit(networks: pd.DataFrame, config: SweepConfig, test_set: str, quantity: s
     fit = power_law(config.caregiver_counts, values) if len(config.caregiver_counts) >= 2 and len(values) >= 2 else \
         {"estimate": np.nan, "low": np.nan, "high": np.nan, "log_a": np.nan, "unfit_share": np.nan, "seeds": len(values)}
     return {"quantity": quantity, "test_set": test_set, **{k: v for k, v in fit.items() if k != "counts"}}
-
-
-def _training_table(run: GridRun) -> pd.DataFrame:
-    curve = loss_curve(run.trained.loss)
-    num_members, num_points = curve["loss"].shape
-    return pd.DataFrame(
-        {
-            "caregivers": np.repeat(run.counts, num_points),
-            "seed": np.repeat(run.seeds, num_points),
-            "epoch": np.tile(np.arange(num_points), num_members),
-            **{name: values.ravel() for name, values in curve.items()},
-        }
-    )

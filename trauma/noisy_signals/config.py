@@ -44,7 +44,8 @@ class SweepConfig(check.Parameters):
 
     def __post_init__(self):
         clean = {
-            "noise_levels": _levels(self.noise_levels),
+            "noise_levels": check.distinct_list("noise_levels", self.noise_levels, lambda n, v: check.real(n, v, 0.0, 1.0),
+                                                "a non-empty list of distinct numbers in [0, 1], e.g. [0, 0.05, 0.3]"),
             "noise_model": check.choice("noise_model", self.noise_model, NOISE_MODELS),
             "seeds": check.integer("seeds", self.seeds, 3),  # a spread across seeds, with one left out
             "epochs": check.integer("epochs", self.epochs, 1),
@@ -61,16 +62,3 @@ class SweepConfig(check.Parameters):
     @property
     def networks(self) -> int:
         return len(self.noise_levels) * self.seeds
-
-
-def _levels(value) -> list[float]:
-    allowed = "a non-empty list of distinct numbers in [0, 1], e.g. [0, 0.05, 0.3]"
-    if not isinstance(value, (list, tuple)) or not value:
-        raise check.ParameterError("noise_levels", allowed, value)
-    try:
-        levels = [check.real("noise_levels", item, 0.0, 1.0) for item in value]
-    except check.ParameterError:
-        raise check.ParameterError("noise_levels", allowed, value) from None
-    if len(set(levels)) != len(levels):
-        raise check.ParameterError("noise_levels", allowed, value)
-    return sorted(levels)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import loss_curve, spike_counts
+from ..ensemble import spike_counts, training_table
 from ..losses import probability
 from ..mlp import evaluate
 from ..outputs import run_metadata
@@ -147,15 +147,5 @@ def _evaluate(run: GridRun, config: SweepConfig):
 
 
 def _training_table(run: GridRun) -> pd.DataFrame:
-    curve = loss_curve(run.trained.loss)
-    num_members, num_points = curve["loss"].shape
-    return pd.DataFrame(
-        {
-            "noise": np.repeat(run.levels, num_points),
-            "seed": np.repeat(run.seeds, num_points),
-            "epoch": np.tile(np.arange(num_points), num_members),
-            **{name: values.ravel() for name, values in curve.items()},
-            "memorised": run.memorised.ravel(),
-            "clean_fit": run.clean_fit.ravel(),
-        }
-    )
+    return training_table(run.trained.loss, {"noise": run.levels, "seed": run.seeds},
+                          {"memorised": run.memorised, "clean_fit": run.clean_fit})

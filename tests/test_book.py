@@ -221,10 +221,10 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "book/generated/results/mine_noisy/results.json").read_text())["parameters"]["noise_levels"] == [0.45]
-    done = subprocess.run([str(BIN / "trauma"), "run", "limited_dataset", "--name", "mine_limited", "-p", "caregiver_counts", "[3]"],
+    done = subprocess.run([str(BIN / "trauma"), "run", "limited_dataset", "--name", "mine_limited", "-p", "hidden_dims", "[6]"],
                           env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr  # one caregiver count: nothing to compare, and the page says so
-    assert json.loads((root / "book/generated/results/mine_limited/results.json").read_text())["parameters"]["caregiver_counts"] == [3]
+    assert done.returncode == 0, done.stderr
+    assert json.loads((root / "book/generated/results/mine_limited/results.json").read_text())["parameters"]["hidden_dims"] == [6]
     build = subprocess.run([str(BIN / "trauma"), "book"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert (root / "_build/html/book/generated/variants/10_mine.html").exists()

@@ -179,3 +179,22 @@ def test_counts_are_sorted_as_numbers_and_help_lists_the_parameters(capsys):
         main(["sweep", "limited-dataset", "--help"])
     text = capsys.readouterr().out
     assert "caregiver_counts" in text and "per_caregiver" in text and "default: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20]" in text
+
+
+def test_the_page_runs_with_a_single_caregiver_count(tmp_path, monkeypatch):
+    """A reader's variant with one N: nothing to compare or fit, and the page says so."""
+    import jupytext
+    import papermill
+
+    from trauma import paths
+
+    monkeypatch.setenv("TRAUMA_ROOT", str(tmp_path))  # the kernel writes its results there
+    notebook = tmp_path / "one.ipynb"
+    jupytext.write(jupytext.read(paths.template("limited_dataset")), notebook)
+    parameters = {"caregiver_counts": [3], "seeds": 3, "epochs": 2, "total_interactions": 90, "name": "one"}
+    executed = papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters, progress_bar=False)
+    glued = {o.metadata["scrapbook"]["name"]: next(v for k, v in o.data.items() if k.endswith("text/plain"))
+             for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs if "scrapbook" in o.get("metadata", {})}
+    assert "Only one caregiver count" in glued["tbl_comparisons"] and "nothing to compare" in glued["h_gap_change_word"]
+    assert "no power law fits" in glued["h_gap_fit_note"] or "n/a" in glued["tbl_predictions"]
+    assert (tmp_path / "book/generated/results/one/results.csv").exists()

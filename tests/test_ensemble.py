@@ -231,3 +231,45 @@ def test_mean_squared_error_training_computes_what_autograd_computes(output):
                 opt.step()
         for ours, theirs in zip(run.final.member(m), params):
             torch.testing.assert_close(ours, theirs.detach(), rtol=1e-4, atol=2e-5)
+
+
+def test_a_second_phase_continues_from_given_weights_with_an_elastic_anchor_as_autograd_would():
+    """Phase 2: start from given weights, another data order, and the gradient of
+    sum strength / 2 (w - anchor)^2 added (elastic weight consolidation); each member
+    as plain autograd computes it, and bit for bit as alone."""
+    from trauma.losses import WeightedMeanSquaredError
+
+    x, _ = _toy(outputs=4)
+    targets = torch.rand(1, 300, 4, generator=torch.Generator().manual_seed(5))
+    loss, dims = WeightedMeanSquaredError("linear"), [10, 6, 4]
+    seeds = np.array([3, 4, 3])
+    members = Members(data=np.zeros(3, dtype=np.int64), seed=seeds, weights=torch.ones(3, 300))
+    start = train_ensemble(x, targets, members, dims, loss, epochs=1).final  # phase 1's networks
+    anchor = start.clone()
+    strength = MLPStack(dims, 3, torch.rand(start.numel, generator=torch.Generator().manual_seed(6)))
+    strength.layers[0][2] = 0.0  # member 2: no pull on its first layer
+    run = train_ensemble(x, targets, members, dims, loss, epochs=2, learning_rate=1e-2, initial=start,
+                         order_stream="therapy_order", anchor=(anchor, strength))
+    for m, seed in enumerate(seeds):
+        params = [p.clone().requires_grad_(True) for p in start.member(m)]
+        pulls = strength.member(m)
+        opt = torch.optim.Adam(params, lr=1e-2)
+        order_rng = rng_for(int(seed), "therapy_order")
+        for _ in range(2):
+            order = epoch_order(300, order_rng)
+            for begin in range(0, 300, 32):
+                batch = order[begin : begin + 32]
+                out = F.linear(torch.relu(F.linear(x[0, batch], params[0], params[1])), params[2], params[3])
+                value = ((out - targets[0, batch]) ** 2).mean()
+                value = value + sum((pull * (p - a) ** 2).sum() / 2 for p, a, pull in zip(params, anchor.member(m), pulls))
+                opt.zero_grad()
+                value.backward()
+                opt.step()
+        for ours, theirs in zip(run.final.member(m), params):
+            torch.testing.assert_close(ours, theirs.detach(), rtol=1e-4, atol=2e-5)
+    alone = train_ensemble(x, targets, Members(np.zeros(1, dtype=np.int64), seeds[1:2], torch.ones(1, 300)), dims, loss,
+                           epochs=2, learning_rate=1e-2, initial=start.select([1]), order_stream="therapy_order",
+                           anchor=(anchor.select([1]), strength.select([1])))
+    assert torch.equal(alone.final.flat, run.final.select([1]).flat)
+    with pytest.raises(ValueError, match="initial stack must hold 3 members"):
+        train_ensemble(x, targets, members, dims, loss, epochs=1, initial=start.select([0]))

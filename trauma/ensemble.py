@@ -88,9 +88,12 @@ class _Part:
     """The members of a grid that share a learning rate: one stack, one optimiser.
     A part of one member is computed as two copies (see trauma/mlp.py)."""
 
-    def __init__(self, initial: MLPStack, members: np.ndarray, optimizer: str, learning_rate: float, batch_sizes):
+    def __init__(self, initial: MLPStack, members: np.ndarray, optimizer: str, learning_rate: float, batch_sizes,
+                 anchor=None):
         self.members = members if len(members) > 1 else np.repeat(members, 2)
         self.stack = initial.select(self.members)
+        # an elastic pull towards anchor weights: gradient += strength * (weights - anchor)
+        self.anchor = None if anchor is None else tuple(stack.select(self.members).flat for stack in anchor)
         self.stack.flat.grad = torch.zeros_like(self.stack.flat)
         self.grads = self.stack.views(self.stack.flat.grad)
         self.learning_rate = learning_rate
@@ -103,6 +106,10 @@ class _Part:
         outputs, inputs = forward(self.stack.layers, x, self.buffers[x.shape[1]])
         value, grad_output = loss.value_and_grad(outputs, target, scale)
         backward(self.stack.layers, inputs, grad_output, self.grads)
+        if self.anchor is not None:
+            anchor, strength = self.anchor
+            with torch.no_grad():  # one correctly rounded operation at a time: the same bits anywhere in the buffer
+                self.stack.flat.grad.add_((self.stack.flat - anchor).mul_(strength))
         self.opt.step()
         return value
 
@@ -160,30 +167,43 @@ def train_ensemble(
     keep_epochs=(),
     after_epoch=None,
     progress: bool = False,
+    initial: MLPStack | None = None,
+    order_stream: str = "order",
+    anchor: tuple[MLPStack, MLPStack] | None = None,
 ) -> Trained:
     """x: [D, N, features] float32 training inputs of D training sets; targets:
     [D, N, ...] as `loss.encode` takes them; learning_rate: one for all members or
     one per member (members with different rates train as separate stacks, step by
     step side by side). Returns the initial and trained stacks, the loss curve and
-    copies of the stack after each epoch in `keep_epochs`."""
+    copies of the stack after each epoch in `keep_epochs`.
+
+    By default members start from their seed's initial weights and visit the data in
+    the order of their seed's "order" stream. To continue training (a second phase),
+    give `initial` (a stack of the members' starting weights) and another
+    `order_stream`. `anchor` = (anchor weights, strengths), two stacks like the
+    grid's, adds the gradient of sum strength/2 (weights - anchor)^2 to every step
+    (elastic weight consolidation); the loss curve reports the data loss alone."""
     blas.check()
     num_members, num_examples = len(members), x.shape[1]
     rates = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (num_members,))
     data_index = torch.as_tensor(members.data, dtype=torch.long)
     x_ones = with_ones(x)
     encoded = loss.encode(targets)
-    initial = initial_stack(dims, members.seed)
+    if initial is None:
+        initial = initial_stack(dims, members.seed)
+    elif initial.members != num_members or initial.dims != list(dims):
+        raise ValueError(f"initial stack must hold {num_members} members of sizes {list(dims)}")
     length = num_examples + len(extra_visits)
     starts = range(0, length, batch_size)
     sizes = torch.tensor([min(batch_size, length - start) for start in starts], dtype=torch.float32)
     batch_sizes = sizes.repeat_interleave(sizes.long())  # [L]: the size of the minibatch each position falls in
-    parts = [_Part(initial, np.flatnonzero(rates == rate), optimizer, rate, {int(b) for b in sizes.tolist()})
+    parts = [_Part(initial, np.flatnonzero(rates == rate), optimizer, rate, {int(b) for b in sizes.tolist()}, anchor)
              for rate in dict.fromkeys(rates.tolist())]
     if after_epoch is not None:
         after_epoch(0, _merged(parts, dims, num_members))
 
     seeds = list(dict.fromkeys(np.asarray(members.seed).tolist()))
-    order_rngs = {seed: rng_for(int(seed), "order") for seed in seeds}
+    order_rngs = {seed: rng_for(int(seed), order_stream) for seed in seeds}
     seed_row = torch.as_tensor([seeds.index(s) for s in np.asarray(members.seed).tolist()])
     losses = torch.zeros(num_members, epochs, len(starts))
     snapshots = {}

@@ -174,3 +174,16 @@ def evaluate(stack: MLPStack, x: torch.Tensor, member_block: int = 64, input_blo
         xs = x[start:end] if x.dim() == 3 else x.expand(end - start, *x.shape)
         blocks.append(torch.cat([outputs(part, xs[:, i : i + input_block]) for i in range(0, xs.shape[1], input_block)], dim=1))
     return torch.cat(blocks)
+
+
+def squared_gradient_means(stack: MLPStack, inputs: list[torch.Tensor], deltas: list[torch.Tensor]) -> MLPStack:
+    """The mean over examples of every parameter's squared per-example gradient, as
+    a stack like `stack`, from a `forward`/`backward` pass whose output gradient is
+    each example's own (not divided by the number of examples). Example i's gradient
+    for a layer is the outer product of its input a_i and output gradient delta_i,
+    so the mean of its squares is (a^2)^T (delta^2) / n."""
+    means = MLPStack(stack.dims, stack.members)
+    with torch.no_grad():
+        for block, a, d in zip(means.layers, inputs, deltas):
+            block.copy_(torch.bmm(a.pow(2).mT, d.pow(2)) / a.shape[1])
+    return means

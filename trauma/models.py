@@ -53,6 +53,9 @@ MODELS = {
               "does label noise in one context make the network's behaviour there unstable?"),
         Model("limited-dataset", "trauma.limited_dataset", "limited_dataset", "Model 3: Limited Dataset",
               "with the same amount of experience, do networks that met fewer caregivers generalise worse to new ones?"),
+        Model("catastrophic-forgetting", "trauma.catastrophic_forgetting", "catastrophic_forgetting",
+              "Model 4: Catastrophic Forgetting",
+              "how much of its first lesson does a network lose when therapy retrains it, and which strategy keeps it?"),
     )
 }
 

@@ -358,3 +358,25 @@ def plot_variants_by_caregivers(variants: dict, columns, path=None):
         ax.legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative", "replay", "joint")):
+    """Forgetting against therapy success, one point per strategy (mean with 95 %
+    CI bars), every seed a faint dot; the named strategies and EWC labelled."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for row in summary.itertuples():
+        named = row.strategy in marked or row.strategy.startswith("EWC")
+        colour = "C3" if row.strategy.startswith("EWC") else "C1" if named else "C0"
+        seeds = networks[networks.strategy == row.strategy]
+        ax.scatter(seeds.therapy_success, seeds.forgetting, color=colour, s=5, alpha=0.25, linewidths=0)
+        ax.errorbar(row.therapy_success_mean, row.forgetting_mean,
+                    xerr=[[row.therapy_success_mean - row.therapy_success_low], [row.therapy_success_high - row.therapy_success_mean]],
+                    yerr=[[row.forgetting_mean - row.forgetting_low], [row.forgetting_high - row.forgetting_mean]],
+                    fmt="o", ms=4, color=colour, capsize=2, lw=0.8)
+        if named:
+            ax.annotate(row.strategy, (row.therapy_success_mean, row.forgetting_mean), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    ax.axhline(1, color="grey", ls="--", lw=0.8, label="as bad as knowing nothing of phase 1")
+    ax.axhline(0, color="grey", ls=":", lw=0.8)
+    ax.set_xlabel("therapy success: share of therapy test inputs read as safe")
+    ax.set_ylabel("forgetting (0 nothing lost, 1 all)")
+    return _finish(fig, ax, path)

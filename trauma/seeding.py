@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 STREAMS = {"train_data": 0, "probes": 1, "init": 2, "order": 3, "shared": 4,  # shared: seed-independent sets
-           "caregivers": 5, "interactions": 6, "response_noise": 7}
+           "caregivers": 5, "interactions": 6, "response_noise": 7, "therapy_data": 8, "therapy_order": 9}
 
 
 def rng_for(seed: int, stream: str, *index: int) -> np.random.Generator:

@@ -1,0 +1,90 @@
+"""Files a Model 4 sweep writes, and reading them back.
+
+DIR/results.csv       tidy: one row per network (strategy x seed)
+DIR/curves.csv        one row per phase-2 network x epoch: phase-1 accuracy, retention, therapy success
+DIR/weights.csv       one row per phase-2 network x layer: weight change against the phase-1 network
+DIR/training.csv      phase-1 loss per seed and epoch, with loss spikes
+DIR/summary.csv       mean and 95 % CI over seeds per strategy
+DIR/results.json      all of the above plus every parameter, seeds and versions
+DIR/summary.txt       the same numbers for people
+DIR/tradeoff.png      forgetting against therapy success for every strategy
+DIR/checkpoints/phase1.pt, phase2.pt, joint.pt   the trained networks
+
+Written atomically (`trauma.outputs.staging_folder`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import outputs
+from ..plots import plot_tradeoff
+from ..stats import format_ci
+from .config import SweepConfig
+from .sweep import SweepResult
+
+TABLE_KEYS = ("summary", "results", "curves", "weights", "training")
+
+
+def write_outputs(result: SweepResult, out_dir) -> Path:
+    with outputs.staging_folder(out_dir) as staging:
+        result.networks.to_csv(staging / "results.csv", index=False)
+        result.curves.to_csv(staging / "curves.csv", index=False)
+        result.weights.to_csv(staging / "weights.csv", index=False)
+        result.training.to_csv(staging / "training.csv", index=False)
+        summary = result.summary()
+        summary.to_csv(staging / "summary.csv", index=False)
+        outputs.write_json(staging / outputs.MARKER, {
+            **result.metadata,
+            "summary": outputs.records(summary),
+            "results": outputs.records(result.networks),
+            "curves": outputs.records(result.curves),
+            "weights": outputs.records(result.weights),
+            "training": outputs.records(result.training),
+        })
+        (staging / "summary.txt").write_text(summary_text(result))
+        plt.close(plot_tradeoff(summary, result.networks, staging / "tradeoff.png"))
+        if result.run is not None:
+            (staging / "checkpoints").mkdir()
+            seeds = result.config.seed_list
+            outputs.save_checkpoint(staging / "checkpoints/phase1.pt", result.run["phase1"], seeds)
+            phase2 = result.run["phase2"]
+            outputs.save_checkpoint(staging / "checkpoints/phase2.pt", phase2.trained.final, phase2.seeds,
+                                    strategies=[s.__dict__ for s in phase2.strategies])
+            if result.run["joint"] is not None:
+                outputs.save_checkpoint(staging / "checkpoints/joint.pt", result.run["joint"], seeds)
+    return Path(out_dir)
+
+
+def load_results(out_dir) -> SweepResult:
+    """A sweep's tables and metadata read back from DIR (without the networks)."""
+    out_dir = Path(out_dir)
+    document = json.loads((out_dir / outputs.MARKER).read_text())
+    return SweepResult(
+        config=SweepConfig(**document["parameters"]),
+        networks=pd.read_csv(out_dir / "results.csv"),
+        curves=pd.read_csv(out_dir / "curves.csv"),
+        weights=pd.read_csv(out_dir / "weights.csv"),
+        training=pd.read_csv(out_dir / "training.csv"),
+        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
+    )
+
+
+def summary_text(result: SweepResult) -> str:
+    config, meta = result.config, result.metadata
+    lines = outputs.summary_header("Model 4, Catastrophic Forgetting", config.as_dict(), meta) + [
+        f"Mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds; phase 2 averaged over its last "
+        f"{config.eval_epochs} epochs. Retention = phase-1 accuracy after / before; forgetting = (MSE after - before) /",
+        "(MSE of predicting the mean phase-1 target - before): 0 nothing lost, 1 as bad as knowing nothing.",
+        "",
+        f"  {'strategy':<28}{'retention':<26}{'therapy success':<26}forgetting",
+    ]
+    for row in result.summary().itertuples():
+        lines.append(f"  {row.strategy:<28}{format_ci(row.retention_mean, row.retention_low, row.retention_high, digits=3):<26}"
+                     f"{format_ci(row.therapy_success_mean, row.therapy_success_low, row.therapy_success_high, digits=3):<26}"
+                     f"{format_ci(row.forgetting_mean, row.forgetting_low, row.forgetting_high, digits=3)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,171 @@
+"""The Model 4 run pipeline: data for every seed -> phase 1 -> phase 2 for every
+strategy (and joint training) -> tidy tables. `run_sweep` computes;
+`outputs.write_outputs` writes the files.
+
+Phase-2 metrics are averaged over the networks after each of the last `eval_epochs`
+epochs (the `*_final` columns: after the last epoch alone).
+
+Tables:
+- `networks`  one row per network (strategy x seed): strategy name, learning rate,
+              replay share, EWC strength, retention, therapy success, forgetting, and
+              the accuracies and MSEs they come from (before: the seed's phase-1
+              network). Joint training is the strategy "joint".
+- `curves`    one row per phase-2 network x epoch (0: the phase-1 network): phase-1
+              accuracy, retention and therapy success.
+- `weights`   one row per phase-2 network x layer: weight change against the
+              phase-1 network.
+- `training`  phase-1 loss per seed and epoch, with loss spikes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..ensemble import spike_counts, training_table
+from ..mlp import evaluate
+from ..outputs import run_metadata
+from ..stats import summarise
+from .config import SweepConfig
+from .dataset import RESPONSES, phase1_sets, read, replay_order, therapy_sets
+from .ensemble import SeedData, Strategy, train_joint, train_phase1, train_phase2
+from .metrics import accuracy, baseline_mse, forgetting, mse, weight_change
+
+NAMED = {Strategy(1e-2, 0.0): "naive", Strategy(1e-4, 0.0): "conservative", Strategy(1e-3, 0.2): "replay"}  # the specification's
+COLUMNS = ["retention", "therapy_success", "forgetting", "accuracy_after", "mse_after"]
+SAFE = RESPONSES.index("safe")
+
+
+def strategy_name(strategy: Strategy) -> str:
+    if strategy in NAMED:
+        return NAMED[strategy]
+    if strategy.ewc > 0:
+        return f"EWC {strategy.ewc:g}"
+    return f"lr {strategy.learning_rate:g}, replay {strategy.replay:g}"
+
+
+def strategies(config: SweepConfig) -> list[Strategy]:
+    """The factorial grid (learning rate x replay share), then EWC without replay."""
+    grid = [Strategy(lr, share) for lr in config.learning_rates for share in config.replay_ratios]
+    return grid + [Strategy(config.ewc_learning_rate, 0.0, strength) for strength in config.ewc_strengths]
+
+
+@dataclass
+class SweepResult:
+    config: SweepConfig
+    networks: pd.DataFrame
+    curves: pd.DataFrame
+    weights: pd.DataFrame
+    training: pd.DataFrame
+    metadata: dict
+    run: dict | None = None  # the trained stacks: phase1, phase2, joint
+    _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and 95 % CI over seeds per strategy (computed once)."""
+        if self._summary is None:
+            columns = COLUMNS + ["accuracy_before", "therapy_before"] + [f"{c}_final" for c in COLUMNS]
+            self._summary = summarise(self.networks, ["strategy", "learning_rate", "replay_ratio", "ewc_strength"], columns)
+        return self._summary
+
+    def instability(self) -> pd.DataFrame:
+        """Phase-1 loss spikes per seed."""
+        return spike_counts(self.training, ["seed"])
+
+
+def seed_data(seed: int, config: SweepConfig) -> SeedData:
+    phase1, phase1_test = phase1_sets(seed, config.phase1_examples, config.overlap)
+    therapy, therapy_test = therapy_sets(seed, config.therapy_examples)
+    return SeedData(phase1, phase1_test, therapy, therapy_test, replay_order(seed, config.phase1_examples))
+
+
+def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
+    started = time.perf_counter()
+    seeds = config.seed_list
+    data = [seed_data(s, config) for s in seeds]
+    phase1 = train_phase1(data, seeds, config.hidden_dims, config.phase1_epochs, config.batch_size)
+    chosen = strategies(config)
+    phase2 = train_phase2(data, seeds, phase1.final, chosen, config.phase2_epochs, config.batch_size, config.eval_epochs)
+    joint = train_joint(data, seeds, config.hidden_dims, config.phase1_epochs, config.batch_size) if config.joint else None
+    networks, curves, weights = _evaluate(data, phase1.final, phase2, None if joint is None else joint.final, config)
+    metadata = run_metadata("catastrophic_forgetting", config.as_dict(), seeds, time.perf_counter() - started,
+                            diverged_members=int((~phase2.trained.finite).sum() + (~phase1.finite).sum()))
+    training = training_table(phase1.loss, {"seed": np.asarray(seeds)})
+    return SweepResult(config, networks, curves, weights, training, metadata,
+                       {"phase1": phase1.final, "phase2": phase2, "joint": None if joint is None else joint.final})
+
+
+def _tests(data: list[SeedData], rows: np.ndarray):
+    """Phase-1 and therapy test inputs of the given seeds (indices)."""
+    tensor = lambda arrays: torch.tensor(np.stack(arrays), dtype=torch.float32)  # noqa: E731
+    return tensor([data[i].phase1_test.x for i in rows]), tensor([data[i].therapy_test.x for i in rows])
+
+
+def _scores(stack, data: list[SeedData], rows: np.ndarray) -> dict:
+    """Phase-1 accuracy and MSE, therapy success of every member (seeds `rows`)."""
+    x1, xt = _tests(data, rows)
+    out1 = evaluate(stack, x1).double().numpy()
+    outt = evaluate(stack, xt).double().numpy()
+    return {
+        "accuracy": accuracy(read(out1), np.stack([data[i].phase1_test.response for i in rows])),
+        "mse": mse(out1, np.stack([data[i].phase1_test.targets for i in rows])),
+        "success": (read(outt) == SAFE).mean(-1),
+    }
+
+
+def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig):
+    seeds = np.asarray(config.seed_list)
+    index = np.arange(len(seeds))
+    before = _scores(phase1, data, index)
+    baseline = baseline_mse(np.stack([d.phase1.targets for d in data]), np.stack([d.phase1_test.targets for d in data]))
+    seed_row = {s: i for i, s in enumerate(seeds)}
+    rows = np.array([seed_row[s] for s in phase2.seeds])
+    epochs = sorted(phase2.trained.snapshots)
+    per_epoch = [_scores(phase2.trained.snapshots[e], data, rows) for e in epochs]
+
+    networks = []
+    members = [(phase2.strategies[m], m, rows[m]) for m in range(len(rows))]
+    if joint is not None:
+        joint_scores = _scores(joint, data, index)
+    for name, values in [("phase2", per_epoch)] + ([("joint", [joint_scores])] if joint is not None else []):
+        entries = members if name == "phase2" else [(None, i, i) for i in index]
+        for strategy, m, i in entries:
+            average = {k: float(np.mean([v[k][m] for v in values])) for k in values[0]}
+            final = {k: float(values[-1][k][m]) for k in values[0]}
+            row = {
+                "seed": int(seeds[i]),
+                "strategy": strategy_name(strategy) if strategy else "joint",
+                "learning_rate": strategy.learning_rate if strategy else np.nan,
+                "replay_ratio": strategy.replay if strategy else np.nan,
+                "ewc_strength": strategy.ewc if strategy else np.nan,
+                "accuracy_before": float(before["accuracy"][i]),
+                "therapy_before": float(before["success"][i]),
+                "mse_before": float(before["mse"][i]),
+                "mse_baseline": float(baseline[i]),
+            }
+            for suffix, scores in (("", average), ("_final", final)):
+                row[f"retention{suffix}"] = scores["accuracy"] / row["accuracy_before"]
+                row[f"therapy_success{suffix}"] = scores["success"]
+                row[f"forgetting{suffix}"] = float(forgetting(scores["mse"], row["mse_before"], row["mse_baseline"]))
+                row[f"accuracy_after{suffix}"] = scores["accuracy"]
+                row[f"mse_after{suffix}"] = scores["mse"]
+            networks.append(row)
+
+    names = [strategy_name(s) for s in phase2.strategies]
+    epochs_axis = np.arange(phase2.accuracy.shape[1])
+    curves = pd.DataFrame({
+        "strategy": np.repeat(names, len(epochs_axis)),
+        "seed": np.repeat(phase2.seeds, len(epochs_axis)),
+        "epoch": np.tile(epochs_axis, len(names)),
+        "accuracy": phase2.accuracy.ravel(),
+        "retention": (phase2.accuracy / phase2.accuracy[:, :1]).ravel(),
+        "therapy_success": phase2.therapy_success.ravel(),
+    })
+    change = weight_change(phase2.trained.final, phase1.select(rows))
+    weights = pd.DataFrame([{"strategy": names[m], "seed": int(phase2.seeds[m]), "layer": layer, "relative_change": change[m, layer]}
+                            for m in range(len(names)) for layer in range(change.shape[1])])
+    return pd.DataFrame(networks), curves, weights

@@ -32,6 +32,10 @@ GLUE_KEYS = {  # a few keys each template's prose needs
                         "h_exponent_verdict", "gap_remaining_mean", "spec_power", "shifted_mismatch"},
     "limited_comparison": {"tbl_overview", "confound_gap_word", "design_difference_at_two", "shifted_conclusion",
                            "limited_fixed_gap_b_mean", "prediction_counts"},
+    "catastrophic_forgetting": {"fig_tradeoff", "fig_curves", "fig_heatmaps", "tbl_pareto", "tbl_predictions",
+                                "replay_retention_word", "ewc_vs_replay_word", "pareto", "above_one"},
+    "forgetting_comparison": {"tbl_overview", "overlap_replay_retention_word", "ewc_vs_replay_success_word",
+                              "forgetting_default_ewc_retention_mean", "prediction_counts"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
 }
 
@@ -57,6 +61,10 @@ def test_the_table_lists_the_required_variants_and_drives_the_toc():
     for name, parameters in limited.items():
         assert runs[name].template == "limited_dataset" and runs[name].parameters == parameters
     assert runs["limited_comparison"].inputs == list(limited)
+    forgetting = {"forgetting_default": {}, "forgetting_overlap": {"overlap": 0.05}, "forgetting_therapy": {"therapy_examples": 1500}}
+    for name, parameters in forgetting.items():
+        assert runs[name].template == "catastrophic_forgetting" and runs[name].parameters == parameters
+    assert runs["forgetting_comparison"].inputs == list(forgetting)
     dynamics = sorted(r.parameters["penalty"] for r in runs.values() if r.template == "penalty_dynamics")
     assert dynamics == [1, 10, 100, 1000, 10000]  # one page per penalty of the realistic variant
     toc = (REPO / "_toc.yml").read_text()

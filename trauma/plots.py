@@ -380,3 +380,43 @@ def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative",
     ax.set_xlabel("therapy success: share of therapy test inputs read as safe")
     ax.set_ylabel("forgetting (0 nothing lost, 1 all)")
     return _finish(fig, ax, path)
+
+
+def plot_strategy_curves(curves, strategies, column: str = "retention", ylabel: str = "retention (phase-1 accuracy / before)", path=None):
+    """A per-epoch quantity of phase 2 for some strategies: mean over seeds with a
+    95 % CI band, every seed a thin line."""
+    from .stats import summarise
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.2))
+    for i, strategy in enumerate(strategies):
+        table = curves[curves.strategy == strategy]
+        summary = summarise(table, ["epoch"], [column]).sort_values("epoch")
+        colour = _band(ax, summary.epoch, summary, column, color=f"C{i}", label=strategy)
+        for _, seed in table.groupby("seed"):
+            ax.plot(seed.epoch, seed[column], color=colour, lw=0.4, alpha=0.3)
+    ax.set_xlabel("therapy epoch (0: the phase-1 network)")
+    ax.set_ylabel(ylabel)
+    return _finish(fig, ax, path)
+
+
+def plot_heatmaps(summary, columns, titles, path=None):
+    """Mean over seeds of each column over the grid of learning rate x replay share,
+    the value written in every cell."""
+    grid = summary[summary.ewc_strength == 0].dropna(subset=["learning_rate"])
+    rates, shares = sorted(grid.learning_rate.unique()), sorted(grid.replay_ratio.unique())
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.9), squeeze=False)
+    for ax, column, title in zip(axes[0], columns, titles):
+        values = grid.pivot(index="learning_rate", columns="replay_ratio", values=f"{column}_mean").loc[rates, shares].to_numpy()
+        image = ax.imshow(values, origin="lower", cmap="viridis", aspect="auto")
+        middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
+        for (i, j), value in np.ndenumerate(values):
+            ax.text(j, i, f"{value:.2f}" if np.isfinite(value) else "n/a", ha="center", va="center", fontsize=7,
+                    color="white" if value < middle else "black")
+        ax.set_xticks(range(len(shares)), [f"{s:g}" for s in shares])
+        ax.set_yticks(range(len(rates)), [f"{r:g}" for r in rates])
+        ax.set_xlabel("replay share")
+        ax.set_ylabel("therapy learning rate")
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -168,6 +168,16 @@ def verdict_below(predicted: float, low: float, high: float) -> str:
     return "not supported (larger)" if low >= predicted else "inconclusive"
 
 
+def verdict_above(predicted: float, low: float, high: float) -> str:
+    """A prediction "above X": supported if the whole interval lies above X, not
+    supported if it lies at or below X, otherwise inconclusive."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "inconclusive (no interval)"
+    if low > predicted:
+        return "supported"
+    return "not supported (smaller)" if high <= predicted else "inconclusive"
+
+
 def verdict_direction(test: dict) -> str:
     """A claim "this paired difference is positive", from `paired`: supported,
     opposite (significantly negative), or not supported (no consistent direction)."""

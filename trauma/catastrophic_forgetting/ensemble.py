@@ -15,8 +15,9 @@ information of the seed's phase-1 network on its phase-1 training set and w1 its
 weights. As for every model, a member's result does not depend on the rest of the
 grid.
 
-After every phase-2 epoch the grid records each member's phase-1 test accuracy and
-therapy success (the share of therapy test inputs read as safe).
+After the phase-2 epochs of `curve_epochs` (0, 1, 2, 3, 5, then every fifth and the
+last) the grid records each member's phase-1 test accuracy and therapy success (the
+share of therapy test inputs read as safe).
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ class PhaseTwo:
     strategies: list  # [M] Strategy of each member
     seeds: np.ndarray  # [M]
     trained: Trained
-    accuracy: np.ndarray  # [M, epochs + 1] phase-1 test accuracy after every epoch (0: the phase-1 network)
-    therapy_success: np.ndarray  # [M, epochs + 1]
+    epochs: list  # the epochs of the curves (0: the phase-1 network)
+    accuracy: np.ndarray  # [M, len(epochs)] phase-1 test accuracy after those epochs
+    therapy_success: np.ndarray  # [M, len(epochs)]
+
+
+def curve_epochs(epochs: int) -> list[int]:
+    return sorted({0, 1, 2, 3, 5, *range(5, epochs + 1, 5), epochs} & set(range(epochs + 1)))
 
 
 def _tensor(arrays) -> torch.Tensor:
@@ -89,8 +95,9 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
     therapy_test = _tensor([d.therapy_test.x for d in data])
     response1 = np.stack([d.phase1_test.response for d in data])
     num_members = len(member_seed)
-    accuracy = np.zeros((num_members, epochs + 1))
-    success = np.zeros((num_members, epochs + 1))
+    recorded = curve_epochs(epochs)
+    accuracy = np.zeros((num_members, len(recorded)))
+    success = np.zeros((num_members, len(recorded)))
 
     grids = []
     for replay in dict.fromkeys(s.replay for s in strategies):
@@ -105,9 +112,11 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
             anchor = (start.clone(), strength)
 
         def record(epoch, stack, members=members):
-            rows = member_seed[members]
-            accuracy[members, epoch] = (readings(stack, x1_test[rows]) == response1[rows]).mean(1)
-            success[members, epoch] = (readings(stack, therapy_test[rows]) == SAFE).mean(1)
+            if epoch not in recorded:
+                return
+            rows, column = member_seed[members], recorded.index(epoch)
+            accuracy[members, column] = (readings(stack, x1_test[rows]) == response1[rows]).mean(1)
+            success[members, column] = (readings(stack, therapy_test[rows]) == SAFE).mean(1)
 
         trained = train_ensemble(
             _tensor([s.x for s in sets]), _tensor([s.targets for s in sets]),
@@ -118,7 +127,7 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
             initial=start, order_stream="therapy_order", anchor=anchor,
         )
         grids.append((members, trained))
-    return PhaseTwo(member_strategy, np.asarray(seeds)[member_seed], joined(grids, num_members), accuracy, success)
+    return PhaseTwo(member_strategy, np.asarray(seeds)[member_seed], joined(grids, num_members), recorded, accuracy, success)
 
 
 def _member_of_element(stack: MLPStack) -> torch.Tensor:

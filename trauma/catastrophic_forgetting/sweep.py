@@ -10,8 +10,8 @@ Tables:
               replay share, EWC strength, retention, therapy success, forgetting, and
               the accuracies and MSEs they come from (before: the seed's phase-1
               network). Joint training is the strategy "joint".
-- `curves`    one row per phase-2 network x epoch (0: the phase-1 network): phase-1
-              accuracy, retention and therapy success.
+- `curves`    one row per phase-2 network x recorded epoch (0: the phase-1 network):
+              phase-1 accuracy, retention and therapy success.
 - `weights`   one row per phase-2 network x layer: weight change against the
               phase-1 network.
 - `training`  phase-1 loss per seed and epoch, with loss spikes.
@@ -156,7 +156,7 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig):
             networks.append(row)
 
     names = [strategy_name(s) for s in phase2.strategies]
-    epochs_axis = np.arange(phase2.accuracy.shape[1])
+    epochs_axis = np.asarray(phase2.epochs)
     curves = pd.DataFrame({
         "strategy": np.repeat(names, len(epochs_axis)),
         "seed": np.repeat(phase2.seeds, len(epochs_axis)),

@@ -38,6 +38,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model noisy-signals
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model limited-dataset
+	$(BIN)/python benchmarks/ensemble_vs_loop.py --model catastrophic-forgetting
 
 clean:
 	rm -rf $(VENV) results _build book/generated

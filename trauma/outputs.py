@@ -69,6 +69,20 @@ def write_json(path: Path, document: dict) -> None:
     path.write_text(json.dumps(document, indent=1))
 
 
+def write_tables(folder: Path, csv: dict, document: dict) -> None:
+    """A sweep's tables: each of `csv` (name -> DataFrame) as folder/<name>.csv, and
+    `document` as results.json, its DataFrames written as records."""
+    for name, table in csv.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    write_json(folder / MARKER, {key: records(v) if isinstance(v, pd.DataFrame) else v for key, v in document.items()})
+
+
+def read_tables(folder, names) -> tuple[dict, dict]:
+    """The CSV tables `names` of a sweep's folder (name -> DataFrame) and its results.json."""
+    folder = Path(folder)
+    return {name: pd.read_csv(folder / f"{name}.csv") for name in names}, json.loads((folder / MARKER).read_text())
+
+
 def run_metadata(model: str, parameters: dict, seeds: list, wall_seconds: float, **extra) -> dict:
     """What every sweep's results.json records besides its tables."""
     return {

@@ -303,6 +303,18 @@ COUNT_LABELS = {
 }
 
 
+def _caregiver_axis(ax, counts, column: str) -> None:
+    """A log axis of caregiver counts, labelled at every count, with legend and grid."""
+    counts = sorted(counts)
+    ax.set_xscale("log")
+    ax.set_xticks(counts, [str(n) for n in counts], fontsize=7)
+    ax.minorticks_off()
+    ax.set_xlabel("training caregivers N (log)")
+    ax.set_ylabel(COUNT_LABELS.get(column, column))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, reference=None, hypothesis=None):
     """Metrics against the number of caregivers N (log axis), one panel per column:
     mean with 95 % CI band, each seed a dot, and where `curves` has the column a
@@ -326,13 +338,7 @@ def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, refer
                         label=f"hypothesis: N^(−{hypothesis:g})")
         if reference is not None and column.endswith("_mse") and column != "excess_mse":
             ax.axhline(reference[1], color="grey", ls="--", lw=1, label=reference[0])
-        ax.set_xscale("log")
-        ax.set_xticks(sorted(summary.caregivers.unique()), [str(n) for n in sorted(summary.caregivers.unique())], fontsize=7)
-        ax.minorticks_off()
-        ax.set_xlabel("training caregivers N (log)")
-        ax.set_ylabel(COUNT_LABELS.get(column, column))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _caregiver_axis(ax, summary.caregivers.unique(), column)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -348,14 +354,7 @@ def plot_variants_by_caregivers(variants: dict, columns, path=None):
             colour = _band(ax, summary.caregivers, summary, column, marker="o", ms=3, color=f"C{i}", label=label)
             for count, values in per_seed.groupby("caregivers")[column]:
                 _seed_dots(ax, count, values, colour, log_x=True, width=0.02)
-        counts = sorted({n for summary, _ in variants.values() for n in summary.caregivers})
-        ax.set_xscale("log")
-        ax.set_xticks(counts, [str(n) for n in counts], fontsize=7)
-        ax.minorticks_off()
-        ax.set_xlabel("training caregivers N (log)")
-        ax.set_ylabel(COUNT_LABELS.get(column, column))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _caregiver_axis(ax, {n for summary, _ in variants.values() for n in summary.caregivers}, column)
     fig.tight_layout()
     return _save(fig, path)
 

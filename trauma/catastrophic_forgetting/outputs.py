@@ -15,11 +15,9 @@ Written atomically (`trauma.outputs.staging_folder`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from .. import outputs
 from ..plots import plot_tradeoff
@@ -32,20 +30,9 @@ TABLE_KEYS = ("summary", "results", "curves", "weights", "training")
 
 def write_outputs(result: SweepResult, out_dir) -> Path:
     with outputs.staging_folder(out_dir) as staging:
-        result.networks.to_csv(staging / "results.csv", index=False)
-        result.curves.to_csv(staging / "curves.csv", index=False)
-        result.weights.to_csv(staging / "weights.csv", index=False)
-        result.training.to_csv(staging / "training.csv", index=False)
         summary = result.summary()
-        summary.to_csv(staging / "summary.csv", index=False)
-        outputs.write_json(staging / outputs.MARKER, {
-            **result.metadata,
-            "summary": outputs.records(summary),
-            "results": outputs.records(result.networks),
-            "curves": outputs.records(result.curves),
-            "weights": outputs.records(result.weights),
-            "training": outputs.records(result.training),
-        })
+        tables = {"results": result.networks, "curves": result.curves, "weights": result.weights, "training": result.training}
+        outputs.write_tables(staging, {**tables, "summary": summary}, {**result.metadata, "summary": summary, **tables})
         (staging / "summary.txt").write_text(summary_text(result))
         plt.close(plot_tradeoff(summary, result.networks, staging / "tradeoff.png"))
         if result.run is not None:
@@ -62,14 +49,10 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
 
 def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
-    out_dir = Path(out_dir)
-    document = json.loads((out_dir / outputs.MARKER).read_text())
+    tables, document = outputs.read_tables(out_dir, ("results", "curves", "weights", "training"))
     return SweepResult(
-        config=SweepConfig(**document["parameters"]),
-        networks=pd.read_csv(out_dir / "results.csv"),
-        curves=pd.read_csv(out_dir / "curves.csv"),
-        weights=pd.read_csv(out_dir / "weights.csv"),
-        training=pd.read_csv(out_dir / "training.csv"),
+        config=SweepConfig(**document["parameters"]), networks=tables["results"], curves=tables["curves"],
+        weights=tables["weights"], training=tables["training"],
         metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
     )
 

@@ -14,11 +14,9 @@ Written atomically (`trauma.outputs.staging_folder`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from .. import outputs
 from ..plots import plot_by_caregivers
@@ -33,19 +31,12 @@ TABLE_KEYS = ("summary", "fits", "training_summary", "results", "training")
 
 def write_outputs(result: SweepResult, out_dir) -> Path:
     with outputs.staging_folder(out_dir) as staging:
-        result.networks.to_csv(staging / "results.csv", index=False)
-        result.training.to_csv(staging / "training.csv", index=False)
-        result.fits.to_csv(staging / "fits.csv", index=False)
         summary = result.summary()
-        summary.to_csv(staging / "summary.csv", index=False)
-        outputs.write_json(staging / outputs.MARKER, {
-            **result.metadata,
-            "summary": outputs.records(summary),
-            "fits": outputs.records(result.fits),
-            "training_summary": outputs.records(result.training_summary()),
-            "results": outputs.records(result.networks),
-            "training": outputs.records(result.training),
-        })
+        outputs.write_tables(
+            staging, {"results": result.networks, "training": result.training, "fits": result.fits, "summary": summary},
+            {**result.metadata, "summary": summary, "fits": result.fits, "training_summary": result.training_summary(),
+             "results": result.networks, "training": result.training},
+        )
         (staging / "summary.txt").write_text(summary_text(result))
         headline = result.config.headline_test_set
         plt.close(plot_by_caregivers(summary[summary.test_set == headline], ["gap", "excess_mse"],
@@ -59,14 +50,10 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
 
 def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
-    out_dir = Path(out_dir)
-    document = json.loads((out_dir / outputs.MARKER).read_text())
+    tables, document = outputs.read_tables(out_dir, ("results", "training", "fits"))
     return SweepResult(
-        config=SweepConfig(**document["parameters"]),
-        networks=pd.read_csv(out_dir / "results.csv"),
-        training=pd.read_csv(out_dir / "training.csv"),
-        fits=pd.read_csv(out_dir / "fits.csv"),
-        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
+        config=SweepConfig(**document["parameters"]), networks=tables["results"], training=tables["training"],
+        fits=tables["fits"], metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
     )
 
 

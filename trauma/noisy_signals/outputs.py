@@ -16,11 +16,9 @@ Written atomically (`trauma.outputs.staging_folder`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from .. import outputs
 from ..plots import plot_across_seeds, plot_by_level
@@ -33,24 +31,15 @@ TABLE_KEYS = ("summary", "ensemble", "training_summary", "noise_summary", "resul
 
 def write_outputs(result: SweepResult, out_dir) -> Path:
     with outputs.staging_folder(out_dir) as staging:
-        result.networks.to_csv(staging / "results.csv", index=False)
-        result.ensemble.to_csv(staging / "ensemble.csv", index=False)
-        result.jackknife.to_csv(staging / "jackknife.csv", index=False)
-        result.training.to_csv(staging / "training.csv", index=False)
-        result.noise.to_csv(staging / "noise.csv", index=False)
         summary = result.summary()
-        summary.to_csv(staging / "summary.csv", index=False)
-        outputs.write_json(staging / outputs.MARKER, {
-            **result.metadata,
-            "exponent": result.exponent,
-            "summary": outputs.records(summary),
-            "ensemble": outputs.records(result.ensemble),
-            "training_summary": outputs.records(result.training_summary()),
-            "noise_summary": outputs.records(result.noise_summary()),
-            "results": outputs.records(result.networks),
-            "training": outputs.records(result.training),
-            "noise": outputs.records(result.noise),
-        })
+        outputs.write_tables(
+            staging,
+            {"results": result.networks, "ensemble": result.ensemble, "jackknife": result.jackknife, "training": result.training,
+             "noise": result.noise, "summary": summary},
+            {**result.metadata, "exponent": result.exponent, "summary": summary, "ensemble": result.ensemble,
+             "training_summary": result.training_summary(), "noise_summary": result.noise_summary(), "results": result.networks,
+             "training": result.training, "noise": result.noise},
+        )
         (staging / "summary.txt").write_text(summary_text(result))
         plt.close(plot_by_level(summary, ["accuracy", "collapse"], staging / "metrics.png", per_seed=result.networks))
         plt.close(plot_across_seeds(result.ensemble, "instability", "instability: SD of p(y = 1 | x) across seeds",
@@ -63,16 +52,10 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
 
 def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
-    out_dir = Path(out_dir)
-    document = json.loads((out_dir / outputs.MARKER).read_text())
+    tables, document = outputs.read_tables(out_dir, ("results", "ensemble", "jackknife", "training", "noise"))
     return SweepResult(
-        config=SweepConfig(**document["parameters"]),
-        networks=pd.read_csv(out_dir / "results.csv"),
-        ensemble=pd.read_csv(out_dir / "ensemble.csv"),
-        jackknife=pd.read_csv(out_dir / "jackknife.csv"),
-        training=pd.read_csv(out_dir / "training.csv"),
-        noise=pd.read_csv(out_dir / "noise.csv"),
-        exponent=document["exponent"],
+        config=SweepConfig(**document["parameters"]), networks=tables["results"], ensemble=tables["ensemble"],
+        jackknife=tables["jackknife"], training=tables["training"], noise=tables["noise"], exponent=document["exponent"],
         metadata={k: v for k, v in document.items() if k not in TABLE_KEYS + ("exponent",)},
     )
 

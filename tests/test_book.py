@@ -233,11 +233,18 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "book/generated/results/mine_limited/results.json").read_text())["parameters"]["hidden_dims"] == [6]
+    done = subprocess.run([str(BIN / "trauma"), "run", "catastrophic_forgetting", "--name", "mine_forgetting", "-p", "overlap", "0.1",
+                           "-p", "joint", "false"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    parameters = json.loads((root / "book/generated/results/mine_forgetting/results.json").read_text())["parameters"]
+    assert parameters["overlap"] == 0.1 and parameters["joint"] is False
     build = subprocess.run([str(BIN / "trauma"), "book"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert (root / "_build/html/book/generated/variants/10_mine.html").exists()
     assert (root / "_build/html/book/generated/noisy_signals/06_mine_noisy.html").exists()
     assert (root / "_build/html/book/generated/limited_dataset/06_mine_limited.html").exists()
+    forgetting_page = (root / "_build/html/book/generated/catastrophic_forgetting/04_mine_forgetting.html").read_text()
+    assert "drawn from the therapy region: 0.1." in " ".join(re.sub(r"<[^>]+>", "", forgetting_page).split())
     assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
 
 

@@ -1,5 +1,5 @@
 """Model 4 (Catastrophic Forgetting): data, metrics, the two phases, the sweep and its
-command line. (Its book pages come next.)"""
+command line, its figures."""
 
 import json
 
@@ -91,6 +91,27 @@ def test_sweep_tables_and_the_named_strategies(small):
     assert (curves[curves.epoch == 0].retention == 1).all() and curves.epoch.max() == 5
     assert set(small.weights.layer) == {0, 1, 2}
     assert strategy_name(Strategy(1e-3, 0.2)) == "replay" and strategy_name(Strategy(3e-3, 0.1)) == "lr 0.003, replay 0.1"
+
+
+def test_tradeoff_figure_draws_every_strategy_and_names_the_marked_ones(small):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PathCollection
+
+    from trauma.plots import plot_tradeoff
+
+    summary = small.summary()
+    figure = plot_tradeoff(summary, small.networks)
+    retention, forgetting_axis = figure.axes
+    for ax, column in ((retention, "retention"), (forgetting_axis, "forgetting")):
+        means = sorted((c.lines[0].get_xdata()[0], c.lines[0].get_ydata()[0]) for c in ax.containers)
+        expected = sorted(zip(summary.therapy_success_mean, summary[f"{column}_mean"]))
+        np.testing.assert_allclose(means, expected)  # one mean point per strategy, where the summary puts it
+        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert sum(len(c.get_offsets()) for c in dots) == len(small.networks)  # every seed of every strategy a dot
+    assert forgetting_axis.get_yscale() == "symlog"
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert legend == ["naive", "conservative", "joint", "EWC 1000", "other cells of the grid"]  # no "replay" cell in this grid
+    plt.close(figure)
 
 
 @pytest.mark.parametrize(

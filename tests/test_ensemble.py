@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from trauma import blas
-from trauma.ensemble import Members, epoch_order, learning_rate_at, train_ensemble
+from trauma.ensemble import FusedOptimizer, Members, epoch_order, learning_rate_at, train_ensemble
 from trauma.extreme_penalty import ExtremePenaltyModel, generate_dataset, make_seed_data, train_grid
 from trauma.extreme_penalty.config import SweepConfig
 from trauma.extreme_penalty.model import LOSS, layer_dims
@@ -273,3 +273,21 @@ def test_a_second_phase_continues_from_given_weights_with_an_elastic_anchor_as_a
     assert torch.equal(alone.final.flat, run.final.select([1]).flat)
     with pytest.raises(ValueError, match="initial stack must hold 3 members"):
         train_ensemble(x, targets, members, dims, loss, epochs=1, initial=start.select([0]))
+
+
+@pytest.mark.parametrize("name, optimizer", [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD)])
+def test_fused_optimizer_steps_are_torch_optims_bit_for_bit(name, optimizer):
+    """The trainer calls the fused kernels itself; torch.optim with fused=True must give
+    the same bits, step after step, learning-rate changes included."""
+    generator = torch.Generator().manual_seed(0)
+    ours = torch.randn(160, generator=generator)
+    theirs = ours.clone()
+    stepper, reference = FusedOptimizer(name, ours, 1e-2), optimizer([theirs], lr=1e-2, fused=True)
+    for step in range(20):
+        grad = torch.randn(160, generator=generator)
+        ours.grad, theirs.grad = grad.clone(), grad.clone()
+        stepper.learning_rate = reference.param_groups[0]["lr"] = 1e-2 / (1 + step)
+        stepper.step()
+        reference.step()
+    assert torch.equal(ours, theirs)
+    assert not torch.equal(ours, torch.randn(160, generator=torch.Generator().manual_seed(0)))  # it moved

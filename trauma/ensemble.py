@@ -70,12 +70,28 @@ def learning_rate_at(epoch: int, epochs: int, learning_rate: float, schedule: st
     return learning_rate
 
 
-def make_optimizer(name: str, flat: torch.Tensor, learning_rate: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam([flat], lr=learning_rate, fused=True)
-    if name == "sgd":
-        return torch.optim.SGD([flat], lr=learning_rate, fused=True)
-    raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+class FusedOptimizer:
+    """`torch.optim.Adam` or `torch.optim.SGD` with `fused=True` and their default
+    settings, on one flat parameter buffer, calling the fused kernel directly: the
+    same bits (tested), without the optimiser wrapper's Python work, which costs a
+    fifth of a small network's training step."""
+
+    def __init__(self, name: str, flat: torch.Tensor, learning_rate: float):
+        if name not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+        self.name, self.flat, self.learning_rate = name, flat, learning_rate
+        if name == "adam":
+            self.exp_avg, self.exp_avg_sq, self.steps = torch.zeros_like(flat), torch.zeros_like(flat), torch.zeros(())
+
+    def step(self) -> None:
+        if self.name == "sgd":
+            torch._fused_sgd_([self.flat], [self.flat.grad], [], weight_decay=0.0, momentum=0.0, lr=self.learning_rate,
+                              dampening=0.0, nesterov=False, maximize=False, is_first_step=False)
+            return
+        self.steps.add_(1)
+        torch._fused_adam_([self.flat], [self.flat.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.steps],
+                           lr=self.learning_rate, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
+                           amsgrad=False, maximize=False)
 
 
 def initial_stack(dims, seeds) -> MLPStack:
@@ -97,7 +113,7 @@ class _Part:
         self.stack.flat.grad = torch.zeros_like(self.stack.flat)
         self.grads = self.stack.views(self.stack.flat.grad)
         self.learning_rate = learning_rate
-        self.opt = make_optimizer(optimizer, self.stack.flat, learning_rate)
+        self.opt = FusedOptimizer(optimizer, self.stack.flat, learning_rate)
         hidden = initial.dims[1:-1]
         self.buffers = {b: [torch.ones(len(self.members), b, width + 1) for width in hidden] for b in batch_sizes}
 
@@ -205,21 +221,21 @@ def train_ensemble(
     seeds = list(dict.fromkeys(np.asarray(members.seed).tolist()))
     order_rngs = {seed: rng_for(int(seed), order_stream) for seed in seeds}
     seed_row = torch.as_tensor([seeds.index(s) for s in np.asarray(members.seed).tolist()])
-    losses = torch.zeros(num_members, epochs, len(starts))
+    losses = [torch.zeros(len(part.members), epochs, len(starts)) for part in parts]  # per part: [m, epochs, steps]
     snapshots = {}
     for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         orders = torch.as_tensor(np.stack([epoch_order(num_examples, order_rngs[s], extra_visits) for s in seeds]))
         epoch_data = []  # per part: its members' inputs, targets and scales in this epoch's order
         for part in parts:
-            part.opt.param_groups[0]["lr"] = learning_rate_at(epoch, epochs, part.learning_rate, lr_schedule)
+            part.opt.learning_rate = learning_rate_at(epoch, epochs, part.learning_rate, lr_schedule)
             order = orders[seed_row[part.members]]  # [m, L]
             rows = data_index[part.members][:, None]
             target, scale = loss.scaled_targets(encoded[rows, order], members.weights[part.members].gather(1, order), batch_sizes)
             epoch_data.append((x_ones[rows, order], target, scale))
         for step, start in enumerate(starts):
             batch = slice(start, start + batch_size)
-            for part, (x_epoch, target, scale) in zip(parts, epoch_data):
-                losses[part.members, epoch, step] = part.step(loss, x_epoch[:, batch], target[:, batch], scale[:, batch])
+            for part, part_losses, (x_epoch, target, scale) in zip(parts, losses, epoch_data):
+                part_losses[:, epoch, step] = part.step(loss, x_epoch[:, batch], target[:, batch], scale[:, batch])
         if epoch + 1 in keep_epochs or after_epoch is not None:
             stack = _merged(parts, dims, num_members)
             if epoch + 1 in keep_epochs:
@@ -227,7 +243,10 @@ def train_ensemble(
             if after_epoch is not None:
                 after_epoch(epoch + 1, stack)
     final = _merged(parts, dims, num_members).clone()
-    return Trained(initial=initial, final=final, loss=losses.mean(-1).numpy(), snapshots=snapshots)
+    mean_loss = np.empty((num_members, epochs), dtype=np.float32)
+    for part, part_losses in zip(parts, losses):
+        mean_loss[part.members] = part_losses.mean(-1).numpy()
+    return Trained(initial=initial, final=final, loss=mean_loss, snapshots=snapshots)
 
 
 # A loss spike: an epoch (after the first SPIKE_SKIP, still learning) whose mean loss

@@ -359,26 +359,55 @@ def plot_variants_by_caregivers(variants: dict, columns, path=None):
     return _save(fig, path)
 
 
+MARKED_STYLES = {"naive": ("C1", "s"), "conservative": ("C2", "^"), "replay": ("C4", "D"), "joint": ("black", "*")}
+EWC_STYLES = [("#f4a582", "P"), ("#d6604d", "X"), ("#b2182b", "h"), ("#67001f", "p")]
+
+
+def _strategy_style(strategy: str, marked, ewc_names: list) -> tuple[str, str, str]:
+    """(colour, marker, legend label) of a strategy on the trade-off figure: the marked
+    strategies and EWC each their own, every other cell of the grid a plain blue dot."""
+    if strategy in marked and strategy in MARKED_STYLES:
+        return (*MARKED_STYLES[strategy], strategy)
+    if strategy in ewc_names:
+        return (*EWC_STYLES[ewc_names.index(strategy) % len(EWC_STYLES)], strategy)
+    return "C0", "o", "other cells of the grid"
+
+
 def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative", "replay", "joint")):
-    """Forgetting against therapy success, one point per strategy (mean with 95 %
-    CI bars), every seed a faint dot; the named strategies and EWC labelled."""
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for row in summary.itertuples():
-        named = row.strategy in marked or row.strategy.startswith("EWC")
-        colour = "C3" if row.strategy.startswith("EWC") else "C1" if named else "C0"
-        seeds = networks[networks.strategy == row.strategy]
-        ax.scatter(seeds.therapy_success, seeds.forgetting, color=colour, s=5, alpha=0.25, linewidths=0)
-        ax.errorbar(row.therapy_success_mean, row.forgetting_mean,
-                    xerr=[[row.therapy_success_mean - row.therapy_success_low], [row.therapy_success_high - row.therapy_success_mean]],
-                    yerr=[[row.forgetting_mean - row.forgetting_low], [row.forgetting_high - row.forgetting_mean]],
-                    fmt="o", ms=4, color=colour, capsize=2, lw=0.8)
-        if named:
-            ax.annotate(row.strategy, (row.therapy_success_mean, row.forgetting_mean), fontsize=7, xytext=(4, 4), textcoords="offset points")
-    ax.axhline(1, color="grey", ls="--", lw=0.8, label="as bad as knowing nothing of phase 1")
-    ax.axhline(0, color="grey", ls=":", lw=0.8)
-    ax.set_xlabel("therapy success: share of therapy test inputs read as safe")
-    ax.set_ylabel("forgetting (0 nothing lost, 1 all)")
-    return _finish(fig, ax, path)
+    """Retention (left) and forgetting (right) against therapy success, one point per
+    strategy (mean with 95 % CI bars), every seed a faint dot. The marked strategies
+    and EWC have their own markers, named in the legend. Forgetting is drawn on a
+    scale that is linear up to 1 and logarithmic above, where it is worse than
+    knowing nothing of phase 1."""
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6), sharex=True)
+    ewc_names = [name for name in summary.strategy if name.startswith("EWC")]
+    handles = {}
+    for ax, column in zip(axes, ("retention", "forgetting")):
+        for row in summary.itertuples():
+            colour, marker, label = _strategy_style(row.strategy, marked, ewc_names)
+            special = label != "other cells of the grid"
+            seeds = networks[networks.strategy == row.strategy]
+            ax.scatter(seeds.therapy_success, seeds[column], color=colour, s=5, alpha=0.25, linewidths=0)
+            mean_x, mean_y = row.therapy_success_mean, getattr(row, f"{column}_mean")
+            handles[label] = ax.errorbar(
+                mean_x, mean_y, xerr=[[mean_x - row.therapy_success_low], [row.therapy_success_high - mean_x]],
+                yerr=[[mean_y - getattr(row, f"{column}_low")], [getattr(row, f"{column}_high") - mean_y]],
+                fmt=marker, ms=7 if special else 4, color=colour, capsize=2, lw=0.8, zorder=3 if special else 2)
+        ax.set_xlabel("therapy success: share of therapy test inputs read as safe")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("retention: phase-1 accuracy after / before")
+    axes[1].set_yscale("symlog", linthresh=1)
+    top = max(1.0, float(np.nanmax(networks.forgetting.to_numpy(dtype=float), initial=1.0)))
+    ticks = [t for t in (0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= 2 * top]
+    axes[1].set_yticks(ticks, [f"{t:g}" for t in ticks])
+    axes[1].axhline(1, color="grey", ls="--", lw=0.8)
+    axes[1].axhline(0, color="grey", ls=":", lw=0.8)
+    axes[1].set_ylabel("forgetting (0 nothing lost, 1 as bad as knowing nothing)")
+    order = [label for label in (*marked, *ewc_names, "other cells of the grid") if label in handles]
+    fig.legend([handles[label] for label in order], order, loc="lower center", ncol=min(len(order), 8), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return _save(fig, path)
 
 
 def plot_strategy_curves(curves, strategies, column: str = "retention", ylabel: str = "retention (phase-1 accuracy / before)", path=None):

@@ -67,7 +67,7 @@ def therapy_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def read(outputs: np.ndarray) -> np.ndarray:
     """The nearest prototype (Euclidean) of every output [..., 10]: an index into RESPONSES."""
-    distances = ((outputs[..., None, :] - prototype_matrix()) ** 2).sum(-1)
+    distances = np.stack([((outputs - prototype) ** 2).sum(-1) for prototype in prototype_matrix()], axis=-1)
     return distances.argmin(-1)
 
 

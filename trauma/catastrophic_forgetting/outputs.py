@@ -7,7 +7,7 @@ DIR/training.csv      phase-1 loss per seed and epoch, with loss spikes
 DIR/summary.csv       mean and 95 % CI over seeds per strategy
 DIR/results.json      all of the above plus every parameter, seeds and versions
 DIR/summary.txt       the same numbers for people
-DIR/tradeoff.png      forgetting against therapy success for every strategy
+DIR/tradeoff.png      retention and forgetting against therapy success, every strategy
 DIR/checkpoints/phase1.pt, phase2.pt, joint.pt   the trained networks
 
 Written atomically (`trauma.outputs.staging_folder`).

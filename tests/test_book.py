@@ -1,6 +1,7 @@
 """The book: the variants table, staleness, and a smoke build of the whole book in a
 copy of the repository (tiny parameters), checked in a real headless Chromium."""
 
+import html
 import json
 import re
 import os
@@ -167,6 +168,39 @@ def test_pages_show_no_glue_debris(smoke_book):
             assert debris not in text, (page.name, debris)
 
 
+def _page_text(page: Path) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())).split())
+
+
+def test_glued_tables_are_numbered_as_tables(smoke_book):
+    root, _, _ = smoke_book
+    for page, tables in (("comparison/01_comparison", 2), ("catastrophic_forgetting/01_forgetting_default", 2),
+                         ("variants/01_realistic", 4)):
+        html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
+        numbers = re.findall(r'<span class="caption-number">(\w+) (\d+) </span>', html)
+        assert sum(kind == "Table" for kind, _ in numbers) == tables, (page, numbers)
+        table_numbers = [int(n) for kind, n in numbers if kind == "Table"]
+        assert table_numbers == sorted(table_numbers)
+    prose = _page_text(root / "_build/html/book/generated/catastrophic_forgetting/01_forgetting_default.html")
+    assert re.search(r"Table \d+ The best trade-offs", prose) and not re.search(r"Figure \d+ The best trade-offs", prose)
+
+
+def test_a_variant_page_shows_its_parameters_once_and_links_its_files(smoke_book):
+    root, _, _ = smoke_book
+    page = root / "_build/html/book/generated/catastrophic_forgetting/02_forgetting_overlap.html"
+    text = _page_text(page)
+    assert len(re.findall(r"This run.s parameters", text)) == 1
+    assert "overlap 0.05 0" in text  # the run's value beside the template's default
+    html = page.read_text()
+    assert "\\u03bb" not in html and "name = &quot;catastrophic_forgetting&quot;" not in html  # defaults cell removed
+    for name in ("results.csv", "summary.csv", "tradeoff.png", "02_forgetting_overlap.ipynb"):
+        link = re.search(rf'href="([^"]*_downloads/[^"]*/{re.escape(name)})"', html)
+        assert link, name
+        assert (page.parent / link.group(1)).resolve().stat().st_size > 0
+    dynamics = _page_text(root / "_build/html/book/generated/dynamics/01_dynamics_lambda_1.html")
+    assert 'title = "Dynamics at λ = 1 (the reference)"' in dynamics  # injected as typed
+
+
 def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -176,13 +210,15 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,2400"):
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
+                 "--host-resolver-rules=MAP * ~NOTFOUND"):  # every host blocked: the book must work offline
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     shots = tmp_path_factory.mktemp("screenshots")
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
     try:
-        for page in ["book/intro.html", "book/generated/variants/01_realistic.html", "book/generated/comparison/01_comparison.html"]:
+        for page in ["book/intro.html", "book/generated/variants/01_realistic.html", "book/generated/comparison/01_comparison.html",
+                     "book/limited_dataset.html"]:
             url = (root / "_build/html" / page).as_uri()
             driver.get(url)
             WebDriverWait(driver, 60).until(lambda d: d.current_url == url and d.execute_script(
@@ -195,6 +231,10 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
             assert not broken, (page, broken)
             errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
             assert not errors, (page, errors)
+            requested = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name);")
+            assert all(url.startswith(("file:", "data:")) for url in requested), (page, requested)
+            if page == "book/limited_dataset.html":  # formulas drawn by the MathJax copied into the book
+                WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.querySelectorAll('mjx-container').length") >= 4)
             shot = shots / (page.replace("/", "_") + ".png")
             assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     finally:

@@ -12,6 +12,7 @@ from trauma.catastrophic_forgetting import dataset as ds
 from trauma.catastrophic_forgetting.config import SweepConfig
 from trauma.catastrophic_forgetting.ensemble import Strategy, train_phase1, train_phase2
 from trauma.catastrophic_forgetting.metrics import forgetting
+from trauma.catastrophic_forgetting.model import read
 from trauma.catastrophic_forgetting.sweep import run_sweep, seed_data, strategy_name
 from trauma.cli import main
 
@@ -28,7 +29,7 @@ def test_phase1_rule_therapy_region_and_reading():
     assert ds.in_therapy_region(therapy).all()
     assert (ds.phase1_response(therapy) == ds.RESPONSES.index("danger")).all()  # phase 1 calls therapy situations danger
     prototypes = ds.prototype_matrix()
-    assert ds.read(prototypes + 0.04).tolist() == [0, 1, 2]
+    assert read(torch.tensor(prototypes + 0.04, dtype=torch.float32)).tolist() == [0, 1, 2]
     train, _ = ds.phase1_sets(0, 20_000)
     assert ds.in_therapy_region(train.x).mean() < 0.001  # by default the phases barely conflict
     overlapping, _ = ds.phase1_sets(0, 20_000, overlap=0.05)

@@ -1,10 +1,17 @@
-"""Sphinx extension (listed in _config.yml): before Sphinx looks for pages, execute
-every stale or missing notebook of variants.yml, so that a plain
-`jupyter-book build .` never silently builds a book without its results."""
+"""Sphinx extension (listed in _config.yml):
+- before Sphinx looks for pages, execute every stale or missing notebook of
+  variants.yml, so that a plain `jupyter-book build .` never silently builds a book
+  without its results;
+- number and caption the glued tables as tables: myst-nb's `glue:figure` makes a
+  figure of whatever it shows, so a captioned table whose name starts with `tbl-`
+  becomes a `table_figure`, drawn like a figure but counted as "Table N".
+"""
 
 from __future__ import annotations
 
+from docutils import nodes
 from sphinx.errors import ExtensionError
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -17,6 +24,31 @@ def _execute_stale(app, config) -> None:
         run_stale(log=logger.info)
     except PipelineError as error:
         raise ExtensionError(str(error)) from None
+
+
+class table_figure(nodes.figure):  # noqa: N801 (docutils names nodes in lower case)
+    """A glued table with its caption, numbered among the tables."""
+
+
+class TablesAsTables(SphinxTransform):
+    """Glued figures named tbl-... become table_figure nodes, before Sphinx collects
+    labels and numbers (both happen after the document is read)."""
+
+    default_priority = 500
+
+    def apply(self) -> None:
+        for figure in list(self.document.findall(nodes.figure)):
+            if type(figure) is nodes.figure and any(name.startswith("tbl-") for name in figure["names"]):
+                table = table_figure(figure.rawsource, *figure.children, **figure.attributes)
+                figure.replace_self(table)
+
+
+def _visit_as_figure(translator, node) -> None:
+    translator.visit_figure(node)
+
+
+def _depart_as_figure(translator, node) -> None:
+    translator.depart_figure(node)
 
 
 def _disable_thebe(app) -> None:
@@ -34,4 +66,7 @@ def setup(app):
     # Before sphinx_external_toc reads _toc.yml (priority 900) and Sphinx globs pages.
     app.connect("config-inited", _execute_stale, priority=100)
     app.connect("builder-inited", _disable_thebe)
+    as_figure = (_visit_as_figure, _depart_as_figure)
+    app.add_enumerable_node(table_figure, "table", html=as_figure, latex=as_figure, text=as_figure, man=as_figure, texinfo=as_figure)
+    app.add_transform(TablesAsTables)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -127,6 +127,7 @@ def _execute_in_subprocess(run: Run, parameters: dict, env: dict) -> str | None:
         "hash": run.hash,
         "parameters": parameters,
         "output": str(run.notebook),
+        "variant_page": run.reads in (None, "source"),  # its own parameters, not a list of other runs
     }
     done = subprocess.run([sys.executable, "-m", "trauma.pipeline", json.dumps(spec)], env=env, capture_output=True, text=True)
     if done.returncode == 0:
@@ -140,7 +141,11 @@ def _execute_one(spec: dict) -> None:
     import jupytext
     import nbformat
     import papermill
+    from papermill.translators import papermill_translators
 
+    from .pages import AsTyped, finish_page, template_defaults
+
+    papermill_translators.register("python", AsTyped)
     notebook = jupytext.read(paths.template(spec["template"]))
     for cell in notebook.cells:  # labels unique per page: @variant@ -> the run's name
         if cell.cell_type == "markdown":
@@ -171,6 +176,8 @@ def _execute_one(spec: dict) -> None:
     finally:
         source.unlink(missing_ok=True)
     output = Path(spec["output"])
+    defaults = {k: v for k, v in template_defaults(notebook).items() if k not in ("name", "title")}
+    finish_page(staged, output.name, defaults, spec["parameters"], paths.results_dir(spec["name"]), spec["variant_page"])
     output.parent.mkdir(parents=True, exist_ok=True)
     staged.replace(output)
     (paths.FAILED / f"{spec['name']}.ipynb").unlink(missing_ok=True)

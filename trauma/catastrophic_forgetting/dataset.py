@@ -65,12 +65,6 @@ def therapy_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
     return x
 
 
-def read(outputs: np.ndarray) -> np.ndarray:
-    """The nearest prototype (Euclidean) of every output [..., 10]: an index into RESPONSES."""
-    distances = np.stack([((outputs - prototype) ** 2).sum(-1) for prototype in prototype_matrix()], axis=-1)
-    return distances.argmin(-1)
-
-
 @dataclass
 class Labelled:
     x: np.ndarray  # [n, 30]

@@ -10,7 +10,7 @@ import torch
 
 from ..losses import WeightedMeanSquaredError
 from ..mlp import MLPStack, at_least_two, backward, evaluate, forward, squared_gradient_means, with_ones
-from .dataset import NUM_FEATURES, NUM_OUTPUTS, read
+from .dataset import NUM_FEATURES, NUM_OUTPUTS, prototype_matrix
 
 DEFAULT_HIDDEN_DIMS = (50, 25)
 LOSS = WeightedMeanSquaredError(output="linear")
@@ -20,9 +20,16 @@ def layer_dims(hidden_dims) -> list[int]:
     return [NUM_FEATURES, *hidden_dims, NUM_OUTPUTS]
 
 
+def read(outputs: torch.Tensor) -> np.ndarray:
+    """The nearest prototype (Euclidean, in the network's float32) of every output
+    [..., 10]: an index into RESPONSES."""
+    prototypes = torch.as_tensor(prototype_matrix(), dtype=torch.float32)
+    return torch.stack([((outputs - prototype) ** 2).sum(-1) for prototype in prototypes], dim=-1).argmin(-1).numpy()
+
+
 def readings(stack: MLPStack, x: torch.Tensor) -> np.ndarray:
     """Every member's reading (index of danger / safe / neutral) of inputs x ([M, n, 30] or [n, 30]): [M, n]."""
-    return read(evaluate(stack, x).double().numpy())
+    return read(evaluate(stack, x))
 
 
 def fisher_diagonal(stack: MLPStack, x: torch.Tensor, targets: torch.Tensor) -> MLPStack:

@@ -31,8 +31,9 @@ from ..mlp import evaluate
 from ..outputs import run_metadata
 from ..stats import summarise
 from .config import SweepConfig
-from .dataset import RESPONSES, phase1_sets, read, replay_order, therapy_sets
+from .dataset import RESPONSES, phase1_sets, replay_order, therapy_sets
 from .ensemble import SeedData, Strategy, train_joint, train_phase1, train_phase2
+from .model import read
 from .metrics import accuracy, baseline_mse, forgetting, mse, weight_change
 
 NAMED = {Strategy(1e-2, 0.0): "naive", Strategy(1e-4, 0.0): "conservative", Strategy(1e-3, 0.2): "replay"}  # the specification's
@@ -108,11 +109,10 @@ def _tests(data: list[SeedData], rows: np.ndarray):
 def _scores(stack, data: list[SeedData], rows: np.ndarray) -> dict:
     """Phase-1 accuracy and MSE, therapy success of every member (seeds `rows`)."""
     x1, xt = _tests(data, rows)
-    out1 = evaluate(stack, x1).double().numpy()
-    outt = evaluate(stack, xt).double().numpy()
+    out1, outt = evaluate(stack, x1), evaluate(stack, xt)
     return {
         "accuracy": accuracy(read(out1), np.stack([data[i].phase1_test.response for i in rows])),
-        "mse": mse(out1, np.stack([data[i].phase1_test.targets for i in rows])),
+        "mse": mse(out1.double().numpy(), np.stack([data[i].phase1_test.targets for i in rows])),
         "success": (read(outt) == SAFE).mean(-1),
     }
 

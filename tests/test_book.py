@@ -241,10 +241,62 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
         driver.quit()
 
 
-def test_a_second_run_reuses_everything(smoke_book):
+def test_a_second_run_reuses_everything_and_clears_an_interrupted_runs_leftovers(smoke_book):
     root, env, _ = smoke_book
+    status = subprocess.run([str(BIN / "trauma"), "status"], env=env, capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.splitlines()[-1] == f"{len(load_table(root / 'variants.yml'))} up to date of " \
+        f"{len(load_table(root / 'variants.yml'))} runs", status.stdout
+    leftovers = [root / "book/generated/.staging/realistic.ipynb", root / "book/generated/results/.realistic.partial-x1y2/results.csv"]
+    for path in leftovers:  # what a kill -9 in the middle of a run leaves
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("half")
     done = subprocess.run([str(BIN / "trauma"), "run", "--all"], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "up to date" in done.stdout
+    assert not any(path.exists() or path.parent.exists() for path in leftovers)
+
+
+def test_a_second_run_at_the_same_time_stops_naming_the_first(smoke_book):
+    root, env, _ = smoke_book
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom trauma.pipeline import one_at_a_time\n"
+                               "with one_at_a_time():\n    print('held', flush=True)\n    time.sleep(60)"],
+                              env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for command in (["run", "--all"], ["book"]):
+            done = subprocess.run([str(BIN / "trauma"), *command], env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 1, done.stderr
+            assert f"another run is executing in this checkout (pid {holder.pid}," in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_status_and_errors_of_the_table_are_one_line(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "variants.yml").write_text("templates:\n  extreme_penalty:\n    section: variants\nvariants:\n  - name: [unclosed\n")
+    env = dict(os.environ, TRAUMA_ROOT=str(tmp_path))
+    for command in (["status"], ["run", "--all"], ["book"]):
+        done = subprocess.run([str(BIN / "trauma"), *command], env=env, capture_output=True, text=True)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert re.search(r"variants\.yml:\d+: ", done.stderr) and "Traceback" not in done.stderr
+    elsewhere = {k: v for k, v in os.environ.items() if k != "TRAUMA_ROOT"}
+    done = subprocess.run([str(BIN / "trauma"), "status"], env=elsewhere, cwd=tmp_path / "notebooks", capture_output=True, text=True)
+    assert done.returncode == 2 and "variants.yml:" in done.stderr  # found from the working folder upwards
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "variants.yml").unlink()
+    done = subprocess.run([str(BIN / "trauma"), "run", "--all"], env=elsewhere, cwd=outside, capture_output=True, text=True)
+    assert done.returncode == 2 and "no checkout of the book" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_book_commands_without_the_book_extra_say_what_is_missing(monkeypatch, capsys):
+    from trauma import cli
+
+    monkeypatch.setattr(cli, "BOOK_MODULES", cli.BOOK_MODULES + ("no_such_module_here",))
+    assert cli.main(["status"]) == 2
+    error = capsys.readouterr().err
+    assert "needs the book extra (missing: no_such_module_here)" in error and len(error.strip().splitlines()) == 1
 
 
 def test_bad_parameters_to_trauma_run_stop_before_execution(smoke_book):
@@ -286,6 +338,23 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
     forgetting_page = (root / "_build/html/book/generated/catastrophic_forgetting/04_mine_forgetting.html").read_text()
     assert "drawn from the therapy region: 0.1." in " ".join(re.sub(r"<[^>]+>", "", forgetting_page).split())
     assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
+
+
+def test_a_readers_variant_is_listed_and_can_be_removed_but_not_a_built_in_one(smoke_book):
+    root, env, _ = smoke_book
+    status = subprocess.run([str(BIN / "trauma"), "status"], env=env, capture_output=True, text=True).stdout
+    assert re.search(r"^mine_noisy \(yours\)\s+noisy_signals\s+up to date", status, re.M), status
+    done = subprocess.run([str(BIN / "trauma"), "remove", "mine_noisy"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (root / "book/generated/noisy_signals/06_mine_noisy.ipynb").exists()
+    assert not (root / "book/generated/results/mine_noisy").exists()
+    assert "mine_noisy" not in (root / "book/generated/custom_variants.yml").read_text()
+    status = subprocess.run([str(BIN / "trauma"), "status"], env=env, capture_output=True, text=True).stdout
+    assert not re.search(r"^mine_noisy", status, re.M)
+    assert re.search(r"^noisy_comparison\s+noisy_comparison\s+stale .* mine_noisy no longer read", status, re.M), status
+    done = subprocess.run([str(BIN / "trauma"), "remove", "noisy_spec"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "built-in variants are changed in variants.yml" in done.stderr
+    assert (root / "book/generated/noisy_signals/01_noisy_spec.ipynb").exists()
 
 
 def test_a_failed_run_leaves_no_page_behind(smoke_book):

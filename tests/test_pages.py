@@ -1,12 +1,13 @@
 """What the pipeline adds to an executed page: parameters as typed, a table of a
 variant's parameters against the template's defaults, folded parameter cells and
-download links (`trauma/pages.py`)."""
+download links (`trauma/pages.py`); and what a citable paper carries."""
 
 import ast
 
 import jupytext
 import nbformat
 
+import trauma
 from trauma import paths
 from trauma.pages import AsTyped, downloads, finish_page, parameter_table, template_defaults
 
@@ -62,3 +63,4 @@ def test_the_books_citation_is_the_repositorys():
     assert fields["year"] == str(citation["date-released"])[:4]
     assert "MIT License" in (paths.ROOT / "LICENSE").read_text()
     assert 'version = "{}"'.format(citation["version"]) in (paths.ROOT / "pyproject.toml").read_text()
+    assert trauma.__version__ == citation["version"]

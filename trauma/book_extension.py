@@ -18,11 +18,16 @@ logger = logging.getLogger(__name__)
 
 
 def _execute_stale(app, config) -> None:
+    import os
+
+    os.environ.setdefault("TRAUMA_ROOT", str(app.srcdir))  # the book being built, wherever the build starts
+    from .params import ParameterError
     from .pipeline import PipelineError, run_stale
+    from .variants import TableError
 
     try:
         run_stale(log=logger.info)
-    except PipelineError as error:
+    except (PipelineError, TableError, ParameterError) as error:
         raise ExtensionError(str(error)) from None
 
 

@@ -4,6 +4,11 @@
     trauma run NAME... | --all [--force]                         execute book notebooks (if stale)
     trauma run TEMPLATE --name NEW [-p NAME VALUE]...            add and execute your own variant
     trauma book                                                  execute what is stale, build the book
+    trauma status                                                every run: up to date, stale (why), failed
+    trauma remove NAME                                           remove your own variant, its page and results
+
+The book commands work inside a checkout of the book (found from the working folder
+upwards, or TRAUMA_ROOT) with the book extra installed (pip install -e ".[book]").
 
 Values are parsed as YAML: `-p hidden_dims "[16, 8]" -p penalties "[1, 1000]"`.
 Every parameter is checked before anything runs; on bad input the command exits
@@ -55,7 +60,31 @@ def _parser() -> argparse.ArgumentParser:
                      help="a parameter of your variant (value parsed as YAML); repeatable")
 
     commands.add_parser("book", help="execute every stale notebook, then jupyter-book build . -W -n --keep-going")
+    commands.add_parser("status", help="every run of the book: up to date, stale and why, failed or never run")
+    remove = commands.add_parser("remove", help="remove a variant you added (its entry, page and results)")
+    remove.add_argument("name", metavar="NAME")
     return parser
+
+
+BOOK_MODULES = ("nbformat", "papermill", "jupytext", "yaml")
+
+
+def book_ready(command: str) -> bool:
+    """Book commands need a checkout and the book extra: say in one line what is missing."""
+    import importlib.util
+
+    from . import paths
+
+    missing = [m for m in BOOK_MODULES + (("jupyter_book",) if command == "book" else ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"trauma {command}: error: needs the book extra (missing: {', '.join(missing)}); "
+              "install it with pip install -e \".[book]\" in a checkout of the book", file=sys.stderr)
+        return False
+    if paths.FOUND is None:
+        print(f"trauma {command}: error: no checkout of the book (a folder with variants.yml and notebooks/) in "
+              f"{Path.cwd()} or above; cd into one or set TRAUMA_ROOT", file=sys.stderr)
+        return False
+    return True
 
 
 def _overrides(pairs) -> dict:
@@ -69,7 +98,7 @@ def _overrides(pairs) -> dict:
 
 def _run(args) -> int:
     from .pipeline import PipelineError, run_stale
-    from .variants import add_custom_variant
+    from .variants import TableError, add_custom_variant
 
     try:
         if args.name:
@@ -83,34 +112,67 @@ def _run(args) -> int:
             run_stale(None if args.all else args.names, force=args.force)
         else:
             raise ParameterError("NAME", "one or more variant names from variants.yml, or --all", "nothing")
-    except (ParameterError, PipelineError) as error:
+    except (ParameterError, PipelineError, TableError) as error:
         print(f"trauma run: error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, ParameterError) else 1
+        return 1 if isinstance(error, PipelineError) else 2
     return 0
 
 
 def _book() -> int:
     from . import paths
     from .pipeline import PipelineError, run_stale
+    from .variants import TableError
 
     try:
         run_stale()
-    except PipelineError as error:
+    except (PipelineError, TableError, ParameterError) as error:
         print(f"trauma book: error: {error}", file=sys.stderr)
-        return 1
+        return 1 if isinstance(error, PipelineError) else 2
     builder = Path(sys.executable).parent / "jupyter-book"
     command = [str(builder), "build", str(paths.ROOT), "--builder", "html", "-W", "-n", "--keep-going"]
     print("Building the book:", " ".join(command), file=sys.stderr)
     return subprocess.call(command)
 
 
+def _status() -> int:
+    from .status import status_text
+    from .variants import TableError
+
+    try:
+        print(status_text())
+    except (TableError, ParameterError) as error:
+        print(f"trauma status: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _remove(name: str) -> int:
+    from .pipeline import PipelineError
+    from .status import remove_variant
+    from .variants import TableError
+
+    try:
+        removed = remove_variant(name)
+    except (ParameterError, PipelineError, TableError) as error:
+        print(f"trauma remove: error: {error}", file=sys.stderr)
+        return 1 if isinstance(error, PipelineError) else 2
+    print("Removed " + ", ".join(removed) + ". The pages that read it are re-executed by the next trauma book.")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sweep":
+        return _sweep(args)
+    if not book_ready(args.command):
+        return 2
     if args.command == "run":
         return _run(args)
     if args.command == "book":
         return _book()
-    return _sweep(args)
+    if args.command == "status":
+        return _status()
+    return _remove(args.name)
 
 
 def _sweep(args) -> int:

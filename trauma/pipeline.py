@@ -11,13 +11,16 @@ notebook goes to book/generated/failed/ for reading, never into the book.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import paths
@@ -106,16 +109,50 @@ def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, l
             raise PipelineError("execution failed:\n  " + "\n  ".join(failures))
 
 
+@contextmanager
+def one_at_a_time():
+    """Hold the checkout's run lock (book/generated/.lock) while runs execute: a second
+    `trauma run` or `trauma book` stops with a message naming the first, instead of
+    executing the same runs twice. The lock dies with its process, even on kill -9."""
+    paths.GENERATED.mkdir(parents=True, exist_ok=True)
+    handle = open(paths.LOCK, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise PipelineError(f"another run is executing in this checkout ({holder}); wait for it to finish or stop it") from None
+    handle.truncate(0)
+    handle.write(f"pid {os.getpid()}, `{' '.join(Path(sys.argv[0]).name.split() + sys.argv[1:])}`, since {time.strftime('%H:%M:%S')}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.truncate(0)
+        handle.close()  # releases the lock
+
+
+def remove_leftovers() -> None:
+    """What an interrupted run left behind: its staging notebooks and half-written
+    results folders (only called while holding the run lock, so none is in use)."""
+    shutil.rmtree(paths.STAGING, ignore_errors=True)
+    for partial in (paths.GENERATED / "results").glob(".*.partial-*"):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def run_stale(names=None, force: bool = False, workers: int | None = None, log=print) -> list[Run]:
     """Load the table, execute what is stale (or named/forced), return what ran."""
     runs = load_table()
-    remove_orphans(runs)
-    todo = select(runs, names, force)
-    if not todo:
-        log("All executed notebooks are up to date.")
-        return []
-    log(f"Executing {len(todo)} of {len(runs)} notebooks: {', '.join(r.name for r in todo)}")
-    execute(todo, runs, workers, log)
+    with one_at_a_time():
+        remove_leftovers()
+        remove_orphans(runs)
+        todo = select(runs, names, force)
+        if not todo:
+            log("All executed notebooks are up to date.")
+            return []
+        log(f"Executing {len(todo)} of {len(runs)} notebooks: {', '.join(r.name for r in todo)}")
+        execute(todo, runs, workers, log)
     return todo
 
 
@@ -125,6 +162,7 @@ def _execute_in_subprocess(run: Run, parameters: dict, env: dict) -> str | None:
         "template": run.template,
         "title": run.title,
         "hash": run.hash,
+        "hash_parts": run.hash_parts,
         "parameters": parameters,
         "output": str(run.notebook),
         "variant_page": run.reads in (None, "source"),  # its own parameters, not a list of other runs
@@ -153,7 +191,8 @@ def _execute_one(spec: dict) -> None:
     first = notebook.cells[0]
     if first.cell_type == "markdown" and first.source.startswith("# "):
         first.source = "\n".join([f"# {spec['title']}", *first.source.splitlines()[1:]])
-    notebook.metadata["trauma"] = {"variant": spec["name"], "template": spec["template"], "hash": spec["hash"]}
+    notebook.metadata["trauma"] = {"variant": spec["name"], "template": spec["template"], "hash": spec["hash"],
+                                   "hash_parts": spec["hash_parts"]}
     notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
 
     paths.STAGING.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,7 @@ class Run:
     reads: str | None = None  # what it reads: "source" (its source parameter), a template's runs, or "all"
     inputs: list = field(default_factory=list)  # names of the runs it reads
     hash: str = ""
+    hash_parts: dict = field(default_factory=dict)  # what the hash is made of, to say why a run is stale
 
     @property
     def notebook(self) -> Path:
@@ -58,13 +59,42 @@ class Run:
     def stale(self) -> bool:
         return self.stored_hash() != self.hash
 
+    def stale_reasons(self) -> list[str]:
+        """Why the executed notebook is out of date (empty if it is not)."""
+        if not self.notebook.exists():
+            return ["never run"]
+        stored = nbformat.read(self.notebook, as_version=4).metadata.get("trauma", {})
+        if stored.get("hash") == self.hash:
+            return []
+        parts = stored.get("hash_parts")
+        if not parts:
+            return ["executed by an older version of the pipeline"]
+        labels = {"template": f"template notebooks/{self.template}.md changed", "settings": "title or parameters changed",
+                  "source": "trauma source changed"}
+        reasons = [label for key, label in labels.items() if parts.get(key) != self.hash_parts[key]]
+        old_inputs, inputs = parts.get("inputs", {}), self.hash_parts["inputs"]
+        reasons += [f"{name} changed" for name in inputs if old_inputs.get(name) != inputs[name]]
+        reasons += [f"{name} no longer read" for name in old_inputs if name not in inputs]
+        return reasons or ["hash changed"]
+
 
 def smoke_mode() -> bool:
     return os.environ.get(SMOKE_ENV, "") not in ("", "0")
 
 
+class TableError(ValueError):
+    """variants.yml (or the custom variants) cannot be read."""
+
+
 def _read_yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise TableError(f"{where}: {getattr(error, 'problem', None) or error}") from None
 
 
 def load_table(table_path: Path | None = None, custom_path: Path | None = None) -> dict[str, Run]:
@@ -138,7 +168,7 @@ def check_parameters(run: Run, runs: dict[str, Run]) -> None:
 
 
 # Orchestration only: changing these cannot change what a notebook computes or shows.
-NOT_HASHED = {"cli.py", "book_extension.py"}
+NOT_HASHED = {"cli.py", "book_extension.py", "status.py"}
 
 
 def source_digest() -> str:
@@ -154,13 +184,17 @@ def source_digest() -> str:
 def _hash_all(runs: dict[str, Run]) -> None:
     source = source_digest()
     for run in runs.values():  # execution order: inputs are hashed first
+        template = paths.template(run.template).read_bytes()
+        settings = json.dumps({"title": run.title, "parameters": run.parameters}, sort_keys=True).encode()
         digest = hashlib.sha256()
-        digest.update(paths.template(run.template).read_bytes())
-        digest.update(json.dumps({"title": run.title, "parameters": run.parameters}, sort_keys=True).encode())
+        digest.update(template)
+        digest.update(settings)
         digest.update(source.encode())
         for name in run.inputs:
             digest.update(runs[name].hash.encode())
         run.hash = digest.hexdigest()[:16]
+        run.hash_parts = {"template": hashlib.sha256(template).hexdigest()[:16], "settings": hashlib.sha256(settings).hexdigest()[:16],
+                          "source": source[:16], "inputs": {name: runs[name].hash for name in run.inputs}}
 
 
 def add_custom_variant(name: str, template: str, parameters: dict, title: str | None = None) -> None:

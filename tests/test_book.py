@@ -37,6 +37,7 @@ GLUE_KEYS = {  # a few keys each template's prose needs
                                 "replay_retention_word", "ewc_vs_replay_word", "pareto", "above_one"},
     "forgetting_comparison": {"tbl_overview", "overlap_replay_retention_word", "ewc_vs_replay_success_word",
                               "forgetting_default_ewc_retention_mean", "prediction_counts"},
+    "findings": {"tbl_findings", "n_predictions", "verdict_counts"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
 }
 
@@ -66,6 +67,7 @@ def test_the_table_lists_the_required_variants_and_drives_the_toc():
     for name, parameters in forgetting.items():
         assert runs[name].template == "catastrophic_forgetting" and runs[name].parameters == parameters
     assert runs["forgetting_comparison"].inputs == list(forgetting)
+    assert runs["findings"].inputs == ["realistic", "noisy_spec", "limited_fixed", "forgetting_default"]  # one headline per model
     dynamics = sorted(r.parameters["penalty"] for r in runs.values() if r.template == "penalty_dynamics")
     assert dynamics == [1, 10, 100, 1000, 10000]  # one page per penalty of the realistic variant
     toc = (REPO / "_toc.yml").read_text()
@@ -97,7 +99,7 @@ def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
         next(v for v in table["variants"] if v["name"] == "realistic")["parameters"]["epochs"] = 40
 
     changed = {name for name, run in _table_with(tmp_path, change_source).items() if run.hash != before[name].hash}
-    assert changed == {"realistic", "comparison", "reproducibility"} | {n for n in before if n.startswith("dynamics")}
+    assert changed == {"realistic", "comparison", "findings", "reproducibility"} | {n for n in before if n.startswith("dynamics")}
 
 
 @pytest.mark.parametrize(
@@ -108,6 +110,7 @@ def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
         (lambda t: t["variants"].append({"name": "dyn", "template": "penalty_dynamics", "parameters": {"penalty": 3}}), "parameter 'penalty'"),
         (lambda t: t["variants"].append({"name": "x", "template": "nope"}), "parameter 'template'"),
         (lambda t: t.update(templates=dict(sorted(t["templates"].items()))), "parameter 'templates'"),  # comparison before its inputs
+        (lambda t: t["templates"]["noisy_signals"].update(headline="realistic"), "parameter 'headline'"),  # another model's variant
     ],
 )
 def test_bad_tables_are_rejected_naming_the_problem(tmp_path, change, message):
@@ -170,6 +173,27 @@ def test_pages_show_no_glue_debris(smoke_book):
 
 def _page_text(page: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())).split())
+
+
+def test_the_findings_page_has_every_prediction_of_every_headline_page(smoke_book):
+    root, _, _ = smoke_book
+    glued = {}
+    for path in (root / "book/generated").glob("*/*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        variant = notebook.metadata["trauma"]["variant"]
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                if name in ("tbl_predictions", "tbl_findings", "n_predictions"):
+                    glued[(variant, name)] = {key.split("record/")[-1]: value for key, value in output["data"].items()}
+    headlines = ["realistic", "noisy_spec", "limited_fixed", "forgetting_default"]
+    rows = sum(glued[(v, "tbl_predictions")]["text/html"].split("<tbody>")[1].count("<tr>") for v in headlines)
+    assert int(glued[("findings", "n_predictions")]["text/plain"]) == rows > 10
+    findings = glued[("findings", "tbl_findings")]["text/html"]
+    for model in ("Model 1: Extreme Penalty", "Model 2: Noisy Signals", "Model 3: Limited Dataset", "Model 4: Catastrophic Forgetting"):
+        assert model in findings
+    text = _page_text(root / "_build/html/book/generated/findings/01_findings.html")
+    assert re.search(r"Table \d+ Every prediction of every model", text)
 
 
 def test_glued_tables_are_numbered_as_tables(smoke_book):

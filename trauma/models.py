@@ -4,8 +4,9 @@ and the tests learn about a model from here.
 
 Every model package has the same shape: `config.py` (`SweepConfig`: parameters,
 defaults, checks; `DESCRIPTIONS`), `sweep.py` (`run_sweep(config, progress)`),
-`outputs.py` (`write_outputs(result, out_dir)`, `load_results(out_dir)`), besides
-its own data, model, grid, metrics and report modules.
+`outputs.py` (`write_outputs(result, out_dir)`, `load_results(out_dir)`), `report.py`
+(`predictions(result)`: the specification's predictions with verdicts), besides its
+own data, model, grid and metrics modules.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Model:
 
     def load_results(self, out_dir):
         return self._module("outputs").load_results(out_dir)
+
+    def predictions(self, result):
+        """The specification's predictions against the observations, with verdicts
+        (columns predicted, observed (mean [95 % CI]), verdict)."""
+        return self._module("report").predictions(result)
 
 
 MODELS = {

@@ -4,9 +4,10 @@
 Each run has a content hash of its template notebook, its parameters and title,
 the `trauma` source, and the hashes of the runs it reads (`reads` in the table: a
 dynamics page reads its source variant's results, a comparison page every variant
-of its model's template, the reproducibility page every other run). A template
-whose name a model registered (`trauma/models.py`) runs that model's sweep, and its
-parameters are checked by the model's own checks. An executed notebook whose stored hash
+of its model's template, the findings page each model's headline variant, the
+reproducibility page every other run). A template whose name a model registered
+(`trauma/models.py`) runs that model's sweep, and its parameters are checked by the
+model's own checks. An executed notebook whose stored hash
 equals the current one is up to date and is reused.
 """
 
@@ -40,7 +41,8 @@ class Run:
     parameters: dict
     section: str
     position: int  # order within its section, for file names and the table of contents
-    reads: str | None = None  # what it reads: "source" (its source parameter), a template's runs, or "all"
+    reads: str | None = None  # what it reads: "source" (its source parameter), a template's runs, "headlines" or "all"
+    headline: bool = False  # its model's headline variant (the findings page reads these)
     inputs: list = field(default_factory=list)  # names of the runs it reads
     hash: str = ""
     hash_parts: dict = field(default_factory=dict)  # what the hash is made of, to say why a run is stale
@@ -122,7 +124,11 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
             if smoke_mode():
                 parameters.update(templates[template].get("smoke") or {})
             runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section],
-                             templates[template].get("reads"))
+                             templates[template].get("reads"), headline=templates[template].get("headline") == name)
+    for template, settings in templates.items():
+        if "headline" in settings and not (settings["headline"] in runs and runs[settings["headline"]].template == template):
+            names = [run.name for run in runs.values() if run.template == template]
+            raise ParameterError("headline", f"a variant of {template}: " + ", ".join(names), settings["headline"])
     order = list(runs)
     for run in runs.values():
         run.inputs = _inputs(run, runs)
@@ -139,6 +145,8 @@ def _inputs(run: Run, runs: dict[str, Run]) -> list[str]:
         return [run.parameters.get("source", "realistic")]
     if run.reads == "all":
         return [r.name for r in runs.values() if r.reads != "all"]
+    if run.reads == "headlines":
+        return [r.name for r in runs.values() if r.headline]
     if run.reads:
         return [r.name for r in runs.values() if r.template == run.reads]
     return []

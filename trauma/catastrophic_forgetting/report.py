@@ -91,3 +91,6 @@ def pareto_text(result: SweepResult, shown: int = 3) -> str:
     """How many strategies are on the front, and the first few by retention."""
     front = list(pareto_front(result).strategy)
     return f"{len(front)} strategies, by retention first {'; '.join(front[:shown])}"
+
+
+predictions = prediction_table  # the models' common interface (trauma/models.py)

@@ -48,6 +48,11 @@ def results_table(summary: pd.DataFrame, column: str = "overcorrection") -> pd.D
     return wide
 
 
+def predictions(result) -> pd.DataFrame:
+    """The prediction table of a sweep (the models' common interface, `trauma/models.py`)."""
+    return prediction_table(result.summary())
+
+
 def prediction_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The specification's predicted over-correction per penalty and group next to
     the observed over-correction on the correlation-group probes, with a verdict."""

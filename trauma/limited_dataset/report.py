@@ -152,3 +152,6 @@ def share_remaining(result: SweepResult, column: str, caregivers: int, reference
     with np.errstate(divide="ignore", invalid="ignore"):
         low, high = np.percentile(resampled[:, 0] / resampled[:, 1], [tail, 100 - tail])
     return {"mean": both[:, 0].mean() / both[:, 1].mean(), "low": low, "high": high, "n": len(both)}
+
+
+predictions = prediction_table  # the models' common interface (trauma/models.py)

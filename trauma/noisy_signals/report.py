@@ -101,3 +101,6 @@ def ensemble_difference(result: SweepResult, column: str, level: float, referenc
     direction = "positive" if low > 0 else "negative" if high < 0 else "none"
     return {"mean": estimate, "low": low, "high": high, "n": len(difference) - 1,
             "positive": 0, "negative": 0, "zero": 0, "p": float("nan"), "direction": direction}
+
+
+predictions = prediction_table  # the models' common interface (trauma/models.py)

@@ -17,7 +17,7 @@ import yaml
 from . import paths
 from .params import ParameterError
 from .pipeline import one_at_a_time
-from .variants import Run, load_table
+from .variants import Run, _read_yaml, load_table
 
 
 def _timing(run: Run) -> tuple[str, str]:
@@ -81,24 +81,26 @@ def status_text() -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _custom_entries() -> list[dict]:
+    """The reader's variants (`trauma run TEMPLATE --name`), read like the table."""
+    return _read_yaml(paths.CUSTOM_VARIANTS).get("variants", [])
+
+
 def _custom_names() -> list[str]:
-    if not paths.CUSTOM_VARIANTS.exists():
-        return []
-    return [v["name"] for v in (yaml.safe_load(paths.CUSTOM_VARIANTS.read_text()) or {}).get("variants", [])]
+    return [entry["name"] for entry in _custom_entries()]
 
 
 def remove_variant(name: str) -> list[str]:
     """Remove a reader's variant: its entry, executed notebook (and failed one) and
     results folder. Returns what was removed; the pages that read it become stale."""
-    custom = _custom_names()
+    custom, runs = _custom_names(), load_table()
     if name not in custom:
-        builtin = name in load_table()
         allowed = "a variant you added with `trauma run TEMPLATE --name NAME`: " + (", ".join(custom) or "you have none")
-        raise ParameterError("NAME", allowed + (" (the built-in variants are changed in variants.yml)" if builtin else ""), name)
-    run = load_table()[name]
+        raise ParameterError("NAME", allowed + (" (the built-in variants are changed in variants.yml)" if name in runs else ""), name)
+    run = runs[name]
     removed = []
     with one_at_a_time():
-        entries = [v for v in yaml.safe_load(paths.CUSTOM_VARIANTS.read_text())["variants"] if v["name"] != name]
+        entries = [entry for entry in _custom_entries() if entry["name"] != name]
         staged = paths.CUSTOM_VARIANTS.with_suffix(".yml.new")
         staged.write_text(yaml.safe_dump({"variants": entries}, sort_keys=False))
         staged.replace(paths.CUSTOM_VARIANTS)

@@ -24,18 +24,18 @@ GLUE_KEYS = {  # a few keys each template's prose needs
     "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "fig_spikes", "tbl_predictions",
                         "tbl_hypotheses", "ex_rho08_mean", "ex_normal_word", "dist_at_high", "beyond_vs_at_word"},
     "penalty_dynamics": {"fig_loss", "fig_ratio", "fig_weights", "fig_profile", "safe_at_trauma_lam_mean"},
-    "comparison": {"tbl_headline", "tbl_final", "fig_comparison", "realistic_correlation_rho08_mean",
+    "comparison": {"tbl_headline", "tbl_final", "fig_comparison", "fig_explore", "realistic_correlation_rho08_mean",
                    "off_manifold_adjacent_off_manifold_low", "realistic_effect_word", "stable_vs_realistic_spikes_word"},
     "noisy_signals": {"fig_metrics", "fig_instability", "fig_power", "fig_memorised", "tbl_predictions", "inst_in_diff_word",
                       "acc_in_diff_word", "exponent_verdict", "chance_top_word"},
-    "noisy_comparison": {"tbl_overview", "spec_inside_word", "randomise_chance_word", "long_memorised_word", "prediction_counts"},
+    "noisy_comparison": {"tbl_overview", "fig_explore", "spec_inside_word", "randomise_chance_word", "long_memorised_word", "prediction_counts"},
     "limited_dataset": {"fig_mse", "fig_generalisation", "fig_other", "tbl_comparisons", "tbl_predictions", "h_gap_change_word",
                         "h_exponent_verdict", "gap_remaining_mean", "spec_power", "shifted_mismatch"},
-    "limited_comparison": {"tbl_overview", "confound_gap_word", "design_difference_at_two", "shifted_conclusion",
+    "limited_comparison": {"tbl_overview", "fig_explore", "confound_gap_word", "design_difference_at_two", "shifted_conclusion",
                            "limited_fixed_gap_b_mean", "prediction_counts"},
     "catastrophic_forgetting": {"fig_tradeoff", "fig_curves", "fig_heatmaps", "tbl_pareto", "tbl_predictions",
                                 "replay_retention_word", "ewc_vs_replay_word", "pareto", "above_one"},
-    "forgetting_comparison": {"tbl_overview", "overlap_replay_retention_word", "ewc_vs_replay_success_word",
+    "forgetting_comparison": {"tbl_overview", "fig_explore", "overlap_replay_retention_word", "ewc_vs_replay_success_word",
                               "forgetting_default_ewc_retention_mean", "prediction_counts"},
     "findings": {"tbl_findings", "n_predictions", "verdict_counts"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
@@ -225,6 +225,64 @@ def test_a_variant_page_shows_its_parameters_once_and_links_its_files(smoke_book
     assert 'title = "Dynamics at λ = 1 (the reference)"' in dynamics  # injected as typed
 
 
+INTERACTIVE = {  # template: its interactive figure (a menu of every variant on the comparison pages)
+    "extreme_penalty": "fig_overcorrection", "noisy_signals": "fig_metrics", "limited_dataset": "fig_generalisation",
+    "catastrophic_forgetting": "fig_tradeoff", "comparison": "fig_explore", "noisy_comparison": "fig_explore",
+    "limited_comparison": "fig_explore", "forgetting_comparison": "fig_explore",
+}
+
+
+def test_interactive_figures_travel_with_their_png_and_load_plotly_only_where_drawn(smoke_book):
+    root, _, _ = smoke_book
+    runs = load_table(root / "variants.yml")
+    for run in runs.values():
+        notebook = nbformat.read(root / run.notebook.relative_to(paths.ROOT), as_version=4)
+        outputs = {o.metadata["scrapbook"]["name"]: o.data for cell in notebook.cells if cell.cell_type == "code"
+                   for o in cell.outputs if "scrapbook" in o.get("metadata", {})}
+        page = (root / "_build/html" / run.notebook.relative_to(paths.ROOT).with_suffix(".html")).read_text()
+        if run.template in INTERACTIVE:
+            bundle = outputs[INTERACTIVE[run.template]]
+            spec = bundle["application/papermill.record/application/vnd.plotly.v1+json"]
+            assert len(spec["data"]) > 3 and bundle["application/papermill.record/image/png"].startswith("iVBOR"), run.name
+            assert page.count('class="trauma-plotly"') == 1 and "_static/plotly.min.js" in page, run.name
+        else:
+            assert "trauma-plotly" not in page and "plotly.min.js" not in page, run.name
+    assert "plotly.min.js" not in (root / "_build/html/book/intro.html").read_text()
+    assert (root / "_build/html/_static/plotly.min.js").stat().st_size > 1_000_000
+
+
+def _open(driver, url):
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.get(url)
+    WebDriverWait(driver, 60).until(lambda d: d.current_url == url and d.execute_script(
+        "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete);"))
+
+
+def _drawn(driver) -> list:
+    """Per interactive figure: its traces' visibility and the first visible trace's y."""
+    return driver.execute_script("""return Array.from(document.querySelectorAll('div.trauma-plotly')).map(g => {
+        const shown = g.data.filter(t => t.visible !== false);
+        return {svg: g.querySelectorAll('svg.main-svg').length, points: g.querySelectorAll('.scatterlayer .point').length,
+                shown: shown.length, traces: g.data.length, y: JSON.stringify(shown[2].y),
+                menu: (g.querySelector('.updatemenu-header text') || {}).textContent};
+    });""")
+
+
+def _pick_from_menu(driver, index: int) -> None:
+    """Open the figure's variant menu and click an entry, as a reader does."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    header = driver.find_element(By.CSS_SELECTOR, "div.trauma-plotly .updatemenu-header")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", header)  # not under the sticky page header
+    ActionChains(driver).move_to_element(header).click().perform()
+    WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".updatemenu-dropdown-button")) > index)
+    entry = driver.find_elements(By.CSS_SELECTOR, ".updatemenu-dropdown-button")[index]
+    ActionChains(driver).move_to_element(entry).click().perform()
+
+
 def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -239,28 +297,41 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     shots = tmp_path_factory.mktemp("screenshots")
+    generated = "book/generated/"
+    pages = ["book/intro.html", "book/limited_dataset.html", f"{generated}variants/01_realistic.html",
+             f"{generated}noisy_signals/01_noisy_spec.html", f"{generated}limited_dataset/01_limited_fixed.html",
+             f"{generated}catastrophic_forgetting/01_forgetting_default.html", f"{generated}comparison/01_comparison.html",
+             f"{generated}noisy_comparison/01_noisy_comparison.html", f"{generated}limited_comparison/01_limited_comparison.html",
+             f"{generated}forgetting_comparison/01_forgetting_comparison.html"]
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
     try:
-        for page in ["book/intro.html", "book/generated/variants/01_realistic.html", "book/generated/comparison/01_comparison.html",
-                     "book/limited_dataset.html"]:
+        for page in pages:
             url = (root / "_build/html" / page).as_uri()
-            driver.get(url)
-            WebDriverWait(driver, 60).until(lambda d: d.current_url == url and d.execute_script(
-                "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete);"))
+            _open(driver, url)
             images = driver.execute_script(
                 "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
-            if "generated" in page:
-                assert len(images) >= 1, page
             broken = [src for src, complete, width in images if not complete or width == 0]
             assert not broken, (page, broken)
+            if page == "book/limited_dataset.html":  # formulas drawn by the MathJax copied into the book
+                WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.querySelectorAll('mjx-container').length") >= 4)
+            if "generated" in page:  # one interactive figure, drawn as SVG with every seed a point
+                WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                    "return document.querySelectorAll('div.trauma-plotly svg.main-svg').length") > 0)
+                [figure] = _drawn(driver)
+                assert figure["points"] >= 2 * 3 and figure["shown"] >= 4, (page, figure)
+                if "comparison" in page:  # the menu shows one variant at a time and switches to another
+                    assert figure["shown"] < figure["traces"], (page, figure)
+                    _pick_from_menu(driver, 1)
+                    WebDriverWait(driver, 10).until(lambda d: _drawn(d)[0]["menu"] != figure["menu"])
+                    switched = _drawn(driver)[0]
+                    assert switched["y"] != figure["y"] and switched["svg"] > 0, (page, figure, switched)
             errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
             assert not errors, (page, errors)
             requested = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name);")
             assert all(url.startswith(("file:", "data:")) for url in requested), (page, requested)
-            if page == "book/limited_dataset.html":  # formulas drawn by the MathJax copied into the book
-                WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.querySelectorAll('mjx-container').length") >= 4)
             shot = shots / (page.replace("/", "_") + ".png")
             assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        print("screenshots:", *sorted(p.name for p in shots.iterdir()), sep="\n  ")
     finally:
         driver.quit()
 

@@ -4,10 +4,20 @@
   without its results;
 - number and caption the glued tables as tables: myst-nb's `glue:figure` makes a
   figure of whatever it shows, so a captioned table whose name starts with `tbl-`
-  becomes a `table_figure`, drawn like a figure but counted as "Table N".
+  becomes a `table_figure`, drawn like a figure but counted as "Table N";
+- draw the interactive figures (`trauma.interactive`) in the HTML book, offline: a
+  myst-nb mime renderer (the entry point `myst_nb.mime_renderers: trauma-plotly` in
+  pyproject.toml) turns a Plotly specification into a <div> and its JSON, the HTML
+  builders prefer it to the PNG beside it (every other builder takes the PNG), and
+  only pages with such a figure load plotly.js, copied from the plotly wheel into
+  the build (never from a CDN).
 """
 
 from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.errors import ExtensionError
@@ -56,6 +66,46 @@ def _depart_as_figure(translator, node) -> None:
     translator.depart_figure(node)
 
 
+PLOTLY_MIME = "application/vnd.plotly.v1+json"  # trauma.interactive.MIME (not imported: that module imports matplotlib)
+HTML_BUILDERS = ("html", "dirhtml", "singlehtml")
+SCRIPTS = ("plotly.min.js", "trauma-plotly.js")
+
+
+class PlotlyRenderer:
+    """myst-nb mime renderer plugin: a Plotly specification becomes a <div> for
+    trauma-plotly.js to draw, followed by the specification as JSON."""
+
+    mime_priority_overrides = [(builder, PLOTLY_MIME, 1) for builder in HTML_BUILDERS]  # before image/png
+
+    @staticmethod
+    def handle_mime(renderer, data, inline):
+        if inline or data.mime_type != PLOTLY_MIME:
+            return None
+        spec = json.dumps(data.content, separators=(",", ":")).replace("</", "<\\/")
+        html = f'<div class="trauma-plotly"></div>\n<script type="application/json">{spec}</script>'
+        return [nodes.raw("", html, format="html")]
+
+
+def _load_plotly_where_drawn(app, pagename, templatename, context, doctree) -> None:
+    """Add plotly.js and the drawing script to this page only, if it has a figure
+    (added at builder-inited or in _static/, they would load on every page)."""
+    if doctree is not None and any('class="trauma-plotly"' in node.astext() for node in doctree.findall(nodes.raw)):
+        for script in SCRIPTS:
+            app.add_js_file(script)
+
+
+def _copy_scripts(app, exception) -> None:
+    """Copy plotly.js from the installed plotly package, and the drawing script, into
+    the HTML build's _static/."""
+    if exception is not None or app.builder.name not in HTML_BUILDERS:
+        return
+    import plotly
+
+    static = Path(app.outdir) / "_static"
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
+    shutil.copy(Path(__file__).parent / "book_static" / "trauma-plotly.js", static / "trauma-plotly.js")
+
+
 def _disable_thebe(app) -> None:
     """The book has no live code cells, so it needs no Thebe. Jupyter Book 1.0.4
     always loads sphinx-thebe 0.3.1, whose inline configuration script then appears
@@ -74,4 +124,6 @@ def setup(app):
     as_figure = (_visit_as_figure, _depart_as_figure)
     app.add_enumerable_node(table_figure, "table", html=as_figure, latex=as_figure, text=as_figure, man=as_figure, texinfo=as_figure)
     app.add_transform(TablesAsTables)
+    app.connect("html-page-context", _load_plotly_where_drawn)
+    app.connect("build-finished", _copy_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

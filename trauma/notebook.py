@@ -1,7 +1,9 @@
 """Small helpers for the book's notebooks: glue numbers and words for the prose,
-show figures."""
+show figures (static, or interactive in the HTML book with the static one beside)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,8 +39,31 @@ def glue_test(key: str, test: dict, words: tuple[str, str, str], scale: float = 
     glue_value(f"{key}_word", dict(zip(("positive", "negative", "none"), words))[test["direction"]])
 
 
-def glue_figure(key: str, figure) -> None:
+class _Figure:
+    """A figure in both forms: its Plotly specification (the HTML book draws it) and
+    its static PNG (the PDF, and Jupyter without Plotly, show that), one output."""
+
+    def __init__(self, static, plotly: dict):
+        from IPython.core.formatters import format_display_data
+
+        if isinstance(static, Path):  # a PNG file
+            self.png = static.read_bytes()
+        else:  # the PNG the static figure alone would show
+            self.png = format_display_data(static)[0]["image/png"]
+        self.plotly = plotly
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .interactive import MIME
+
+        return {MIME: self.plotly, "image/png": self.png, "text/plain": "<figure>"}
+
+
+def glue_figure(key: str, figure, interactive: dict | None = None) -> None:
     """Glue a figure for a `{glue:figure}` directive and close it, so that it is
-    shown once, where the directive puts it (with its caption and number)."""
-    glue_value(key, figure)
-    plt.close(figure)
+    shown once, where the directive puts it (with its caption and number). With an
+    `interactive` Plotly specification (`trauma.interactive`), the HTML book draws
+    that and every other output the static figure (a matplotlib figure, or the path
+    of a PNG file)."""
+    glue_value(key, figure if interactive is None else _Figure(figure, interactive))
+    if not isinstance(figure, Path):
+        plt.close(figure)

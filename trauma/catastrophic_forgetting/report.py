@@ -94,3 +94,11 @@ def pareto_text(result: SweepResult, shown: int = 3) -> str:
 
 
 predictions = prediction_table  # the models' common interface (trauma/models.py)
+
+
+def interactive_figure(result: SweepResult) -> dict:
+    """The page's main figure, interactive (`trauma.interactive`): every strategy's
+    retention and forgetting against its therapy success."""
+    from .. import interactive
+
+    return interactive.tradeoff(result.summary(), result.networks)

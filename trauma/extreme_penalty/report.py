@@ -164,3 +164,13 @@ def decision_profile(models: dict, x0_grid: np.ndarray, points: int = 200, seed:
         for value, row in zip(x0_grid, predicted):
             rows.append({"seed": network_seed, "x0": value, "safe": (row == SAFE).mean(), "risky": (row == RISKY).mean()})
     return summarise(pd.DataFrame(rows), ["x0"], ["safe", "risky"])
+
+
+def interactive_figure(result: SweepResult) -> dict:
+    """The page's main figure, interactive (`trauma.interactive`): over-correction
+    against λ per probe set, without the noise floor (as the static figure)."""
+    from .. import interactive
+
+    summary = result.summary()
+    shown = summary[(summary.penalty != FLOOR_PENALTY) & (summary.probe != "distance")]
+    return interactive.overcorrection(shown, result.probes[result.probes.penalty != FLOOR_PENALTY])

@@ -155,3 +155,15 @@ def share_remaining(result: SweepResult, column: str, caregivers: int, reference
 
 
 predictions = prediction_table  # the models' common interface (trauma/models.py)
+
+
+def interactive_figure(result: SweepResult, test_set: str | None = None) -> dict:
+    """The page's main figure, interactive (`trauma.interactive`): the gap and the
+    excess MSE against N on the headline test set, with the fitted power laws."""
+    from .. import interactive
+
+    test_set = test_set or result.config.headline_test_set
+    summary = result.summary()
+    return interactive.by_caregivers(summary[summary.test_set == test_set], ["gap", "excess_mse"],
+                                     result.networks[result.networks.test_set == test_set], fit_curves(result, test_set),
+                                     hypothesis=HYPOTHESIS_EXPONENT)

@@ -104,3 +104,15 @@ def ensemble_difference(result: SweepResult, column: str, level: float, referenc
 
 
 predictions = prediction_table  # the models' common interface (trauma/models.py)
+
+
+METRICS = ["accuracy", "collapse", "confidence", "calibration_error"]
+
+
+def interactive_figure(result: SweepResult) -> dict:
+    """The page's main figure, interactive (`trauma.interactive`): the per-network
+    metrics against the noise level, per subset of test inputs."""
+    from .. import interactive
+
+    symbol = "p" if result.config.noise_model == "flip" else "q"
+    return interactive.by_level(result.summary(), METRICS, result.networks, xlabel=f"noise level {symbol}")

@@ -1,0 +1,109 @@
+"""The interactive figures: what the Plotly specifications hold (every mean with its
+interval and seed count, every seed, legend groups, log axes, the variant menu),
+and how the book's mime renderer embeds them."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trauma import interactive
+from trauma.book_extension import PlotlyRenderer
+
+PENALTIES = [1.0, 10.0, 100.0]
+SEEDS = [0, 1, 2]
+
+
+def _tables(shift: float = 0.0):
+    """A Model 1 style per-seed table (two probe sets, three groups) and its summary."""
+    rng = np.random.default_rng(0)
+    rows = [{"probe": probe, "group": group, "penalty": lam, "seed": seed, "overcorrection": rng.uniform() / 10 + shift}
+            for probe, group in (("normal", "all"), ("correlation", "rho=0.8"), ("correlation", "control"))
+            for lam in PENALTIES for seed in SEEDS]
+    probes = pd.DataFrame(rows)
+    summary = probes.groupby(["probe", "group", "penalty"], sort=False).overcorrection.agg(
+        overcorrection_mean="mean", overcorrection_low="min", overcorrection_high="max", overcorrection_n="count").reset_index()
+    return summary, probes
+
+
+def test_every_mean_carries_its_interval_and_seed_count_and_every_seed_is_a_point():
+    summary, probes = _tables()
+    spec = interactive.overcorrection(summary, probes)
+    json.dumps(spec, allow_nan=False)  # valid JSON for the notebook and the page
+    means = [t for t in spec["data"] if t.get("mode") == "lines+markers"]
+    seeds = [t for t in spec["data"] if t["name"].endswith(": seeds")]
+    assert len(means) == len(seeds) == 3
+    rho = next(t for t in means if t["name"] == "rho=0.8")
+    expected = summary[summary.group == "rho=0.8"].sort_values("penalty")
+    assert rho["y"] == interactive._numbers(100 * expected.overcorrection_mean)
+    assert [c[:2] for c in rho["customdata"]] == [list(p) for p in zip(interactive._numbers(100 * expected.overcorrection_low),
+                                                                        interactive._numbers(100 * expected.overcorrection_high))]
+    assert [c[2] for c in rho["customdata"]] == [3, 3, 3] and "seeds" in rho["hovertemplate"]
+    seed_points = next(t for t in seeds if t["legendgroup"] == "rho=0.8")
+    assert sorted(seed_points["y"]) == sorted(interactive._numbers(100 * probes[probes.group == "rho=0.8"].overcorrection))
+    assert sorted(c[0] for c in seed_points["customdata"]) == sorted(SEEDS * len(PENALTIES))
+
+
+def test_a_legend_entry_toggles_a_whole_group_and_axes_are_logarithmic_like_the_static_figure():
+    summary, probes = _tables()
+    spec = interactive.overcorrection(summary, probes)
+    for group in ("rho=0.8", "control"):
+        traces = [t for t in spec["data"] if t["legendgroup"] == group]
+        assert len(traces) == 4 and sum(t["showlegend"] for t in traces) == 1  # band edges, mean, seeds; one entry
+        assert {t["xaxis"] for t in traces} == {"x2"}  # the correlation panel
+    assert spec["layout"]["xaxis"]["type"] == spec["layout"]["xaxis2"]["type"] == "log"
+    assert spec["layout"]["yaxis"]["type"] == "linear"
+    with_zero = summary.assign(penalty=summary.penalty.replace(1.0, 0.0))  # λ = 0 cannot sit on a log axis
+    assert interactive.overcorrection(with_zero, probes.assign(penalty=probes.penalty.replace(1.0, 0.0)))["layout"]["xaxis"]["type"] == "linear"
+
+
+def test_the_variant_menu_shows_exactly_one_variants_traces_at_a_time():
+    first, second = (interactive.overcorrection(*_tables(shift)) for shift in (0.0, 0.5))
+    spec = interactive.with_menu({"a": first, "b": second})
+    n = len(first["data"])
+    assert len(spec["data"]) == 2 * n
+    assert [t["visible"] for t in spec["data"]] == [True] * n + [False] * n
+    buttons = spec["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in buttons] == ["a", "b"]
+    assert buttons[1]["args"][0]["visible"] == [False] * n + [True] * n
+    assert buttons[1]["args"][1]["xaxis.type"] == "log"
+    shown = [t for t, visible in zip(spec["data"], buttons[1]["args"][0]["visible"]) if visible]
+    assert shown[2]["y"] == second["data"][2]["y"] != first["data"][2]["y"]
+
+
+def test_missing_values_become_null_not_nan():
+    assert interactive._numbers([1.234567, float("nan"), float("inf")]) == [1.2346, None, None]
+
+
+def test_the_renderer_embeds_the_specification_safely_and_only_as_a_block():
+    class Data:
+        mime_type = interactive.MIME
+        content = {"data": [{"name": "</script><script>alert(1)</script>"}], "layout": {}}
+
+    [node] = PlotlyRenderer.handle_mime(None, Data, inline=False)
+    html = node.astext()
+    assert html.count("</script>") == 1 and html.startswith('<div class="trauma-plotly"></div>')
+    embedded = html.split('<script type="application/json">')[1].removesuffix("</script>")
+    assert json.loads(embedded) == Data.content
+    assert PlotlyRenderer.handle_mime(None, Data, inline=True) is None
+    Data.mime_type = "image/png"
+    assert PlotlyRenderer.handle_mime(None, Data, inline=False) is None
+
+
+def test_forgetting_is_drawn_on_the_static_figures_symlog_scale_and_hovered_as_itself():
+    assert interactive.symlog([0.5, 1.0, 10.0, 100.0, -10.0, 0.0]).tolist() == [0.5, 1.0, 2.0, 3.0, -2.0, 0.0]
+    summary = pd.DataFrame({"strategy": ["naive", "replay"], "therapy_success_mean": [1.0, 0.9], "therapy_success_low": [1.0, 0.8],
+                            "therapy_success_high": [1.0, 1.0], "retention_mean": [0.1, 0.9], "retention_low": [0.0, 0.8],
+                            "retention_high": [0.2, 1.0], "retention_n": [2, 2], "forgetting_mean": [10.0, 0.5],
+                            "forgetting_low": [5.0, 0.2], "forgetting_high": [20.0, 0.9], "forgetting_n": [2, 2]})
+    networks = pd.DataFrame({"strategy": ["naive", "naive", "replay", "replay"], "seed": [0, 1, 0, 1], "therapy_success": [1.0, 1.0, 0.8, 1.0],
+                             "retention": [0.0, 0.2, 0.8, 1.0], "forgetting": [5.0, 20.0, 0.2, 0.9]})
+    spec = interactive.tradeoff(summary, networks, marked=("naive", "replay"))
+    naive = next(t for t in spec["data"] if t["name"] == "naive" and t["yaxis"] == "y2")
+    assert naive["y"] == [2.0] and naive["customdata"][0][3:6] == [10.0, 5.0, 20.0]  # drawn at 1 + log10(10), hovered as 10
+    assert naive["error_y"]["array"][0] == pytest.approx(np.log10(2), abs=1e-3)  # up to 20: 1 + log10(20)
+    seeds = next(t for t in spec["data"] if t["name"] == "naive: seeds" and t["yaxis"] == "y2")
+    assert [c[2] for c in seeds["customdata"]] == [5.0, 20.0]
+    axis = spec["layout"]["yaxis2"]
+    assert dict(zip(axis["ticktext"], axis["tickvals"]))["10"] == 2.0

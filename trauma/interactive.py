@@ -23,10 +23,16 @@ import math
 import numpy as np
 from matplotlib.colors import to_hex
 
-from .plots import COUNT_LABELS, NETWORK_LABELS, PROBE_TITLES, SUBSET_LABELS, _colours
+from .plots import PROBE_TITLES, SUBSET_LABELS, _colours
 
 MIME = "application/vnd.plotly.v1+json"
 SEED_MARKER = {"size": 4, "opacity": 0.45}
+# Axis titles short enough for two panels in the book's column (the captions say more).
+SHORT_LABELS = {
+    "accuracy": "accuracy (clean labels)", "collapse": "collapse: share of p in (0.45, 0.55)", "confidence": "confidence |p − 0.5|",
+    "calibration_error": "|p − p_train|", "gap": "gap (test − train MSE)", "excess_mse": "excess test MSE over f*",
+    "retention": "retention (after / before)", "forgetting": "forgetting (1: as knowing nothing)", "therapy_success": "therapy success",
+}
 
 
 def _numbers(values, digits: int = 5) -> list:
@@ -121,7 +127,7 @@ def figure(traces: list[dict], panels: list[dict], height: int | None = None, co
     axis settings, such as the ticks)."""
     columns = min(columns, len(panels))
     rows = -(-len(panels) // columns)
-    layout = {"grid": {"rows": rows, "columns": columns, "pattern": "independent", "xgap": 0.12, "ygap": 0.3},
+    layout = {"grid": {"rows": rows, "columns": columns, "pattern": "independent", "xgap": 0.2, "ygap": 0.3},
               "height": height or 360 * rows + 60, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
               "legend": {"orientation": "h", "y": -0.18 if rows == 1 else -0.08, "font": {"size": 11}},
               "hovermode": "closest", "template": {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white"}},
@@ -201,7 +207,7 @@ def by_level(summary, columns, per_seed, xlabel: str = "noise level") -> dict:
                            panel=panel, colour=colour, first=panel == 0)
             rows = per_seed[per_seed.subset == subset]
             traces.append(seeds(name, rows.noise, rows[column], rows.seed, panel=panel, colour=colour, spread=0.0015))
-    return figure(traces, [{"x": xlabel, "y": NETWORK_LABELS.get(c, c)} for c in columns])
+    return figure(traces, [{"x": xlabel, "y": SHORT_LABELS.get(c, c)} for c in columns])
 
 
 def _labelled(ticks, scale=np.asarray) -> dict:
@@ -217,14 +223,15 @@ def by_caregivers(summary, columns, per_seed, curves=None, hypothesis=None) -> d
     traces = []
     summary = summary.sort_values("caregivers")
     for panel, column in enumerate(columns):
-        name = f"{COUNT_LABELS.get(column, column)}: mean"
+        label = SHORT_LABELS.get(column, column).split(" (")[0]
+        name = f"{label}: mean"
         traces += line(name, summary.caregivers, summary[f"{column}_mean"], summary[f"{column}_low"], summary[f"{column}_high"],
                        summary[f"{column}_n"], panel=panel, colour=f"C{panel}")
         traces.append(seeds(name, per_seed.caregivers, per_seed[column], per_seed.seed, panel=panel, colour=f"C{panel}",
                             log_x=True, spread=0.03))
         if curves and column in curves:
             grid, curve, low, high = curves[column]
-            fit = line(f"power-law fit: {COUNT_LABELS.get(column, column)}", grid, curve, low, high, panel=panel, colour="C3")
+            fit = line(f"{label}: power-law fit", grid, curve, low, high, panel=panel, colour="C3")
             fit[-1]["mode"] = "lines"
             traces += fit
             if hypothesis is not None and column == "gap":
@@ -233,7 +240,7 @@ def by_caregivers(summary, columns, per_seed, curves=None, hypothesis=None) -> d
                                "y": _numbers(curve[middle] * (np.asarray(grid) / grid[middle]) ** -hypothesis),
                                "line": {"color": "grey", "dash": "dash", "width": 1}, "hoverinfo": "skip", **_axes(panel)})
     ticks = _labelled(sorted(summary.caregivers.unique()))
-    return figure(traces, [{"x": "training caregivers N", "y": COUNT_LABELS.get(c, c), "log_x": True, "x_axis": ticks} for c in columns])
+    return figure(traces, [{"x": "training caregivers N", "y": SHORT_LABELS.get(c, c), "log_x": True, "x_axis": ticks} for c in columns])
 
 
 def tradeoff(summary, networks, marked=("naive", "conservative", "replay", "joint")) -> dict:
@@ -264,7 +271,6 @@ def tradeoff(summary, networks, marked=("naive", "conservative", "replay", "join
     top = max(1.0, float(np.nanmax(networks.forgetting.to_numpy(dtype=float), initial=1.0)))
     low = min(0.0, float(np.nanmin(networks.forgetting.to_numpy(dtype=float), initial=0.0)))
     ticks = [t for t in (-2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if low - 1 <= t <= 2 * top]
-    success = "therapy success (share of therapy inputs read as safe)"
-    return figure(traces, [{"x": success, "y": "retention (phase-1 accuracy after / before)"},
-                           {"x": success, "y": "forgetting (0 nothing lost, 1 as bad as knowing nothing)",
-                            "y_axis": _labelled(ticks, symlog)}])
+    success = SHORT_LABELS["therapy_success"]
+    return figure(traces, [{"x": success, "y": SHORT_LABELS["retention"]},
+                           {"x": success, "y": SHORT_LABELS["forgetting"], "y_axis": _labelled(ticks, symlog)}])

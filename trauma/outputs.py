@@ -1,7 +1,8 @@
 """Writing a sweep's output folder safely, and the metadata every sweep records.
 
 A sweep writes into a temporary folder beside DIR, which is moved into place only
-when complete, so a failed run leaves nothing behind. An existing DIR is replaced
+when complete (by renames: even a kill never leaves a half-written or half-deleted
+DIR), so a failed run leaves nothing behind. An existing DIR is replaced
 only if it holds an earlier sweep's output (it has a results.json). Checkpoints hold
 the trained stacks (`trauma.mlp.MLPStack`) with the seeds of their members.
 """
@@ -52,12 +53,24 @@ def staging_folder(out_dir):
     try:
         yield staging
         staging.chmod(0o755)  # mkdtemp makes it private
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
+        _swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Move `staging` to `out_dir` by renames only, so that a kill at any moment leaves
+    under the name `out_dir` either the earlier output or the new one, whole (or, for
+    an instant, nothing); the earlier one is set aside as .NAME.partial-old-* and
+    deleted after (a leftover of that name is the book pipeline's to clear)."""
+    if not out_dir.exists():
+        os.replace(staging, out_dir)
+        return
+    earlier = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-old-", dir=out_dir.parent))
+    os.replace(out_dir, earlier)  # onto an empty folder: allowed
+    os.replace(staging, out_dir)
+    shutil.rmtree(earlier)
 
 
 def records(table: pd.DataFrame) -> list[dict]:

@@ -4,7 +4,9 @@ Runs are executed stage by stage (extreme-penalty variants, then the dynamics pa
 that read them, then the comparison, then the reproducibility page); within a stage
 they run side by side, one kernel per core. Each run executes into a staging folder
 and is moved into the book only when it finished without error; a failed run's
-notebook goes to book/generated/failed/ for reading, never into the book.
+notebook goes to book/generated/failed/ for reading, never into the book. A finished
+run's notebook records its results files (`trauma/integrity.py`), so that a run whose
+notebook or results were damaged later is executed again, named with the damage.
 
     python -m trauma.pipeline SPEC.json   executes one run (used by `execute`)
 """
@@ -23,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import paths
+from . import integrity, paths
 from .variants import Run, load_table
 
 KERNEL = "python3"
@@ -70,7 +72,12 @@ def remove_orphans(runs: dict[str, Run]) -> None:
                 notebook.unlink()
 
 
-def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, log=print) -> None:
+def print_now(line: str) -> None:
+    """The default log: each line as it happens, also into a pipe (`trauma book | tee`)."""
+    print(line, flush=True)
+
+
+def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, log=print_now) -> None:
     """Execute runs stage by stage, each stage in parallel. Raises PipelineError
     naming the failed runs (after the stage's other runs have finished)."""
     workers = workers or os.cpu_count() or 1
@@ -141,7 +148,7 @@ def remove_leftovers() -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def run_stale(names=None, force: bool = False, workers: int | None = None, log=print) -> list[Run]:
+def run_stale(names=None, force: bool = False, workers: int | None = None, log=print_now) -> list[Run]:
     """Load the table, execute what is stale (or named/forced), return what ran."""
     runs = load_table()
     with one_at_a_time():
@@ -152,6 +159,10 @@ def run_stale(names=None, force: bool = False, workers: int | None = None, log=p
             log("All executed notebooks are up to date.")
             return []
         log(f"Executing {len(todo)} of {len(runs)} notebooks: {', '.join(r.name for r in todo)}")
+        for run in todo:
+            damage = [reason for reason in run.stale_reasons() if integrity.is_damage(reason)]
+            if damage:
+                log(f"  damaged  {run.name}: {'; '.join(damage)}")
         execute(todo, runs, workers, log)
     return todo
 
@@ -217,9 +228,19 @@ def _execute_one(spec: dict) -> None:
     output = Path(spec["output"])
     defaults = {k: v for k, v in template_defaults(notebook).items() if k not in ("name", "title")}
     finish_page(staged, output.name, defaults, spec["parameters"], paths.results_dir(spec["name"]), spec["variant_page"])
+    _record_results(staged, paths.results_dir(spec["name"]))
     output.parent.mkdir(parents=True, exist_ok=True)
     staged.replace(output)
     (paths.FAILED / f"{spec['name']}.ipynb").unlink(missing_ok=True)
+
+
+def _record_results(notebook_path: Path, results: Path) -> None:
+    """Store the size and sha256 of every results file in the notebook's metadata."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.metadata["trauma"]["results"] = integrity.record(results)
+    nbformat.write(notebook, notebook_path)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ from .variants import Run, _read_yaml, load_table
 
 def _timing(run: Run) -> tuple[str, str]:
     """When the run's notebook finished executing and how long it took (papermill's record)."""
-    if not run.notebook.exists():
+    try:
+        record = nbformat.read(run.notebook, as_version=4).metadata.get("papermill", {})
+    except Exception:  # never run, or unreadable (its state says so)
         return "", ""
-    record = nbformat.read(run.notebook, as_version=4).metadata.get("papermill", {})
     ended, seconds = record.get("end_time"), record.get("duration")
     when = datetime.fromisoformat(ended).strftime("%Y-%m-%d %H:%M") if ended else ""
     return when, f"{seconds:.0f} s" if seconds is not None else ""

@@ -8,7 +8,8 @@ of its model's template, the findings page each model's headline variant, the
 reproducibility page every other run). A template whose name a model registered
 (`trauma/models.py`) runs that model's sweep, and its parameters are checked by the
 model's own checks. An executed notebook whose stored hash
-equals the current one is up to date and is reused.
+equals the current one is up to date and is reused, unless it cannot be read or
+its results files changed since it ran (`trauma/integrity.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import paths
+from . import integrity, paths
 from .models import by_template
 from .params import ParameterError
 
@@ -52,22 +53,28 @@ class Run:
         """Where the executed notebook goes (a page of the book)."""
         return paths.section_dir(self.section) / f"{self.position:02d}_{self.name}.ipynb"
 
-    def stored_hash(self) -> str | None:
-        if not self.notebook.exists():
+    def stored(self) -> dict | None:
+        """The trauma metadata of the executed notebook (None: it cannot be read)."""
+        try:
+            return nbformat.read(self.notebook, as_version=4).metadata.get("trauma", {})
+        except Exception:  # truncated, not JSON, JSON but no notebook: nbformat raises many kinds
             return None
-        return nbformat.read(self.notebook, as_version=4).metadata.get("trauma", {}).get("hash")
 
     @property
     def stale(self) -> bool:
-        return self.stored_hash() != self.hash
+        return bool(self.stale_reasons())
 
     def stale_reasons(self) -> list[str]:
-        """Why the executed notebook is out of date (empty if it is not)."""
+        """Why the executed notebook is out of date or damaged (empty if it is neither):
+        reads the notebook once, and hashes its results files only if it is otherwise
+        up to date."""
         if not self.notebook.exists():
             return ["never run"]
-        stored = nbformat.read(self.notebook, as_version=4).metadata.get("trauma", {})
+        stored = self.stored()
+        if stored is None:
+            return [integrity.UNREADABLE]
         if stored.get("hash") == self.hash:
-            return []
+            return integrity.changes(stored.get("results", {}), paths.results_dir(self.name))
         parts = stored.get("hash_parts")
         if not parts:
             return ["executed by an older version of the pipeline"]

@@ -1,5 +1,6 @@
 # make book  set up .venv (if needed), execute every stale notebook, build _build/html/
-# make test  set up .venv (if needed) and run the test suite (installs Chromium if missing)
+# make test  set up .venv (if needed) and run the test suite (installs Chromium and TeX Live if missing)
+# make pdf   the whole book as one PDF, _build/latex/trauma-as-training-data.pdf (installs TeX Live if missing)
 # make run   one default Model 1 sweep into results/ (no book)
 # make bench each model's default sweep vs the plain per-model loop
 
@@ -8,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup book run test bench chromium clean
+.PHONY: setup book pdf run test bench chromium texlive clean
 
 setup: $(INSTALLED)
 
@@ -23,16 +24,31 @@ $(INSTALLED): pyproject.toml constraints.txt
 book: $(INSTALLED)
 	$(BIN)/trauma book
 
+# Sphinx's LaTeX builder (settings in _config.yml, tables in trauma/book_extension.py),
+# then pdflatex through latexmk, stopping at the first LaTeX error.
+pdf: $(INSTALLED) texlive
+	$(BIN)/jupyter-book build . --builder latex -W -n --keep-going
+	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-silent -halt-on-error" || \
+	  (grep -A5 '^!' _build/latex/trauma-as-training-data.log; exit 1)
+	@echo "The PDF: _build/latex/trauma-as-training-data.pdf"
+
 run: $(INSTALLED)
 	$(BIN)/trauma sweep extreme-penalty --out results/extreme_penalty
 
-test: $(INSTALLED) chromium
+test: $(INSTALLED) chromium texlive
 	$(BIN)/python -m pytest -q
 
 # The book's browser test needs a real headless browser: Debian's chromium.
 chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+# The PDF needs Debian's TeX Live (pdflatex, latexmk, the packages and fonts Sphinx's
+# LaTeX uses); its test reads the PDF with poppler-utils (pdftotext, pdftoppm).
+texlive:
+	@command -v latexmk >/dev/null && command -v pdftoppm >/dev/null && kpsewhich fncychap.sty tgtermes.sty >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq latexmk texlive-latex-recommended texlive-fonts-recommended \
+	    texlive-latex-extra tex-gyre poppler-utils >/dev/null)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py

@@ -19,7 +19,6 @@ from trauma.variants import load_table
 
 REPO = paths.ROOT
 BIN = Path(sys.executable).parent
-BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
 GLUE_KEYS = {  # a few keys each template's prose needs
     "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "fig_spikes", "tbl_predictions",
                         "tbl_hypotheses", "ex_rho08_mean", "ex_normal_word", "dist_at_high", "beyond_vs_at_word"},
@@ -116,22 +115,6 @@ def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
 def test_bad_tables_are_rejected_naming_the_problem(tmp_path, change, message):
     with pytest.raises(ValueError, match=message):
         _table_with(tmp_path, change)
-
-
-@pytest.fixture(scope="module")
-def smoke_book(tmp_path_factory):
-    """A copy of the book sources built with plain `jupyter-book build` and tiny
-    parameters: the Sphinx extension must execute every notebook first."""
-    root = tmp_path_factory.mktemp("book")
-    for name in BOOK_SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("generated"))
-        else:
-            shutil.copy(source, root / name)
-    env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_SMOKE="1")
-    build = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"], env=env, capture_output=True, text=True)
-    return root, env, build
 
 
 def test_plain_jupyter_book_build_executes_everything_and_passes_with_zero_warnings(smoke_book):

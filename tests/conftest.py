@@ -1,0 +1,48 @@
+"""The smoke book, shared by the book's tests (test_book.py) and the PDF's
+(test_pdf.py): one build per session."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trauma import paths
+
+BIN = Path(sys.executable).parent
+BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
+
+
+@pytest.fixture(scope="session")
+def _smoke_build(tmp_path_factory):
+    """A copy of the book sources built with plain `jupyter-book build` and tiny
+    parameters (the Sphinx extension must execute every notebook first), and a
+    second copy of the built sources and executed notebooks, kept as they were
+    built: the book's tests go on to add, remove and break runs in the first."""
+    root = tmp_path_factory.mktemp("book")
+    for name in BOOK_SOURCES:
+        source = paths.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("generated"))
+        else:
+            shutil.copy(source, root / name)
+    env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_SMOKE="1")
+    build = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"], env=env, capture_output=True, text=True)
+    as_built = tmp_path_factory.mktemp("book_as_built")
+    shutil.copytree(root, as_built, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_build"))
+    return root, env, build, as_built
+
+
+@pytest.fixture(scope="session")
+def smoke_book(_smoke_build):
+    """(root, env, build result) of the smoke book, which tests may change."""
+    return _smoke_build[:3]
+
+
+@pytest.fixture(scope="session")
+def smoke_book_as_built(_smoke_build):
+    """(root, env) of the smoke book as it was built, for a second build."""
+    root = _smoke_build[3]
+    return root, dict(_smoke_build[1], TRAUMA_ROOT=str(root))

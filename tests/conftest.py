@@ -15,19 +15,24 @@ BIN = Path(sys.executable).parent
 BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
 
 
-@pytest.fixture(scope="session")
-def _smoke_build(tmp_path_factory):
-    """A copy of the book sources built with plain `jupyter-book build` and tiny
-    parameters (the Sphinx extension must execute every notebook first), and a
-    second copy of the built sources and executed notebooks, kept as they were
-    built: the book's tests go on to add, remove and break runs in the first."""
-    root = tmp_path_factory.mktemp("book")
+def copy_book_sources(root: Path) -> Path:
+    """Copy what the book is built from (not its generated files) into `root`."""
     for name in BOOK_SOURCES:
         source = paths.ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("generated"))
         else:
             shutil.copy(source, root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def _smoke_build(tmp_path_factory):
+    """A copy of the book sources built with plain `jupyter-book build` and tiny
+    parameters (the Sphinx extension must execute every notebook first), and a
+    second copy of the built sources and executed notebooks, kept as they were
+    built: the book's tests go on to add, remove and break runs in the first."""
+    root = copy_book_sources(tmp_path_factory.mktemp("book"))
     env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_SMOKE="1")
     build = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"], env=env, capture_output=True, text=True)
     as_built = tmp_path_factory.mktemp("book_as_built")

@@ -25,11 +25,11 @@ import nbformat
 import pytest
 import yaml
 
+from conftest import copy_book_sources
 from trauma import integrity, paths
 
 REPO = paths.ROOT
 TRAUMA = str(Path(sys.executable).parent / "trauma")
-BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
 RUNS = ("realistic", "linear", "dynamics_lambda_1")  # dynamics_lambda_1 reads realistic
 NOTEBOOKS = {"realistic": "variants/01_realistic.ipynb", "linear": "variants/02_linear.ipynb",
              "dynamics_lambda_1": "dynamics/01_dynamics_lambda_1.ipynb"}
@@ -39,13 +39,7 @@ MINUTES = 60
 @pytest.fixture(scope="module")
 def small_book(tmp_path_factory):
     """A copy of the book's sources whose table holds only RUNS (not yet executed)."""
-    root = tmp_path_factory.mktemp("small_book")
-    for name in BOOK_SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("generated"))
-        else:
-            shutil.copy(source, root / name)
+    root = copy_book_sources(tmp_path_factory.mktemp("small_book"))
     table = yaml.safe_load((REPO / "variants.yml").read_text())
     table["templates"] = {t: s for t, s in table["templates"].items() if t in ("extreme_penalty", "penalty_dynamics")}
     table["variants"] = [v for v in table["variants"] if v["name"] in RUNS]

@@ -110,6 +110,8 @@ def _copy_scripts(app, exception) -> None:
     static = Path(app.outdir) / "_static"
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
     shutil.copy(Path(__file__).parent / "book_static" / "trauma-plotly.js", static / "trauma-plotly.js")
+
+
 def _unbreakable(text: str) -> str:
     """Keep "4.1 %" and "[2.9, 5.5]" on one line each (no-break spaces)."""
     text = re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", "\u00a0"), text)

@@ -13,6 +13,10 @@ from .model import DEFAULT_HIDDEN_DIMS
 
 REFERENCE_PENALTY = 1.0  # every sweep's paired reference
 FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos alone changes
+# Peak memory of a sweep (`memory_estimate`), fitted to peaks measured on this project's
+# machine with the default network (README, "Running a sweep").
+FIXED_BYTES = 0.4e9  # Python, torch and the libraries
+BYTES_PER_VISIT = 380  # per network and example visited in an epoch
 
 DESCRIPTIONS = {
     "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
@@ -83,6 +87,17 @@ class SweepConfig(check.Parameters):
     def trained_penalties(self) -> list[float]:
         """The penalties the grid trains: `penalties`, and the noise floor's."""
         return sorted(self.penalties + [FLOOR_PENALTY] * self.noise_floor)
+
+
+def memory_estimate(config: SweepConfig) -> tuple[float, float]:
+    """(fixed, per seed) bytes of a sweep's peak memory. Nearly all of it grows with
+    networks x examples visited per epoch: each network's epoch of inputs, targets and
+    loss weights in its visiting order (the next epoch's drawn while the last is still
+    held), its copy of the normal examples for the gradient diagnostics, and the
+    diagnostics' activations (per example, in chunks). The constants are fitted to
+    measured peaks with the default hidden layers; wider layers need more."""
+    visits = config.base_examples + config.num_trauma * config.oversample
+    return FIXED_BYTES, len(config.trained_penalties) * visits * BYTES_PER_VISIT
 
 
 def _penalties(value) -> list[float]:

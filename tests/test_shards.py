@@ -13,10 +13,10 @@ from trauma.models import MODELS
 from trauma.params import ParameterError
 
 # (model, tiny parameters, shards): the smoke parameters of variants.yml, with seeds
-# that split unevenly, a one-seed shard among them
+# that split unevenly, one-seed shards among them (Model 2: at least 3 seeds a shard)
 TINY = [
     ("extreme-penalty", {"seeds": 3, "epochs": 2, "base_examples": 300}, 3),
-    ("noisy-signals", {"seeds": 4, "epochs": 3, "train_examples": 400, "noise_levels": [0, 0.1, 0.3, 0.6]}, 3),
+    ("noisy-signals", {"seeds": 7, "epochs": 3, "train_examples": 400, "noise_levels": [0, 0.1, 0.3, 0.6]}, 2),
     ("limited-dataset", {"seeds": 4, "epochs": 3, "caregiver_counts": [1, 2, 5], "total_interactions": 200}, 3),
     ("catastrophic-forgetting", {"seeds": 4, "phase1_epochs": 3, "phase2_epochs": 2, "phase1_examples": 400,
                                  "learning_rates": [0.0001, 0.01], "replay_ratios": [0, 0.2], "ewc_strengths": [1000]}, 2),
@@ -87,8 +87,15 @@ def test_bad_shards_fail_before_training_and_write_nothing(tmp_path, capsys, val
     code = main(["sweep", "extreme-penalty", "-p", "seeds", str(seeds), "--shards", value, "--out", str(out)])
     assert code == 2
     error = capsys.readouterr().err
-    assert f"'--shards': must be an integer from 1 to {seeds}, the number of seeds" in error
+    assert f"'--shards': must be an integer from 1 to {seeds} ({seeds} seeds, at least 1 a shard)" in error
     assert "training" not in error and list(tmp_path.iterdir()) == []
+
+
+def test_noisy_signals_shards_hold_three_seeds_at_least(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", "noisy-signals", "-p", "seeds", "8", "--shards", "3", "--out", str(out)]) == 2
+    assert "'--shards': must be an integer from 1 to 2 (8 seeds, at least 3 a shard); got 3" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_budget_below_one_seed_fails_before_training(tmp_path, capsys):

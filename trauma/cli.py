@@ -51,11 +51,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="set a parameter (value parsed as YAML); repeatable")
         one.add_argument("--out", required=True, help="output folder (created; an earlier sweep's output is replaced)")
         one.add_argument("--quiet", action="store_true", help="no progress bar")
+        estimated = model.memory_estimate(model.config()) is not None
         one.add_argument("--shards", metavar="K", help="split the seeds into K contiguous shards, trained one after the "
-                         "other and merged into one folder (default: as few as keep the estimated peak memory under "
-                         "--memory-budget-gb)")
-        one.add_argument("--memory-budget-gb", metavar="GB", default="2",
-                         help="peak memory a shard should stay under when --shards is not given (default: 2)")
+                         "other and merged into one folder (default: " + (
+                             "as few as keep the estimated peak memory under --memory-budget-gb)" if estimated else "1)"))
+        one.add_argument("--memory-budget-gb", metavar="GB", default="2", help=(
+            "peak memory a shard should stay under when --shards is not given (default: 2)" if estimated
+            else "unused: this model has no memory estimate"))
 
     run = commands.add_parser("run", help="execute the book's notebooks (variants.yml) with papermill, if stale")
     run.add_argument("names", nargs="*", metavar="NAME", help="variants to execute (with --name: one template)")
@@ -214,7 +216,7 @@ def _shard_count(model, config, shards: str | None, budget_gb: str) -> int:
     from .shards import check_shards, shards_for_budget
 
     if shards is not None:
-        return check_shards(parse_value("--shards", shards), config.seeds)
+        return check_shards(parse_value("--shards", shards), config.seeds, model.shard_min_seeds)
     budget = real("--memory-budget-gb", parse_value("--memory-budget-gb", budget_gb), 0.0, low_open=True)
     estimate = model.memory_estimate(config)
     return 1 if estimate is None else shards_for_budget(config.seeds, estimate, budget)

@@ -3,7 +3,8 @@ variants table (`variants.yml`: a template with `model:` runs that model's sweep
 and the tests learn about a model from here.
 
 Every model package has the same shape: `config.py` (`SweepConfig`: parameters,
-defaults, checks; `DESCRIPTIONS`; optionally `memory_estimate(config)`), `sweep.py`
+defaults, checks; `DESCRIPTIONS`; optionally `memory_estimate(config)`,
+`SHARD_MIN_SEEDS`), `sweep.py`
 (`run_sweep(config, progress)`; `merge_shards(config, shards)`: a sweep from its
 shards of seeds, `trauma/shards.py`), `outputs.py` (`write_outputs(result, out_dir)`,
 `load_results(out_dir)`), `report.py` (`predictions(result)`: the specification's
@@ -42,6 +43,11 @@ class Model:
     def merge_shards(self, config, shards):
         """The whole sweep's result from its shards' (trauma/shards.py), in seed order."""
         return self._module("sweep").merge_shards(config, shards)
+
+    @property
+    def shard_min_seeds(self) -> int:
+        """The fewest seeds a shard of its sweep may hold (trauma/shards.py)."""
+        return getattr(self._module("config"), "SHARD_MIN_SEEDS", 1)
 
     def memory_estimate(self, config) -> tuple[float, float] | None:
         """(fixed, per seed) bytes of a sweep's peak memory, or None without an estimate."""

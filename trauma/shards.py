@@ -13,7 +13,9 @@ The contract this file keeps:
   (`stacked`); whatever is computed across seeds (summaries, fits, spreads across
   seeds, their intervals) is recomputed from the merged per-network data, never
   combined from the shards' own values. Only wall-clock metadata differ.
-- The number of shards is checked before any training (`check_shards`); without
+- The number of shards is checked before any training (`check_shards`: a model
+  whose shards compute something across their own seeds sets how many it needs,
+  `SHARD_MIN_SEEDS` in its config.py); without
   one it is chosen so that a shard's estimated peak memory stays under a budget
   (`shards_for_budget`, from the model's `memory_estimate`).
 """
@@ -30,12 +32,14 @@ from .ensemble import joined, scattered
 from .params import ParameterError, integer
 
 
-def check_shards(value, seeds: int) -> int:
-    """The number of shards: an integer from 1 to the number of seeds."""
+def check_shards(value, seeds: int, least: int = 1) -> int:
+    """The number of shards: an integer from 1 to as many as give every shard at
+    least `least` seeds (the model's `SHARD_MIN_SEEDS`)."""
+    most = max(1, seeds // least)
     try:
-        return integer("--shards", value, 1, maximum=seeds)
+        return integer("--shards", value, 1, maximum=most)
     except ParameterError:
-        raise ParameterError("--shards", f"an integer from 1 to {seeds}, the number of seeds (a shard holds at least one)",
+        raise ParameterError("--shards", f"an integer from 1 to {most} ({seeds} seeds, at least {least} a shard)",
                              value) from None
 
 

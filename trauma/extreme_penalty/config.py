@@ -13,10 +13,11 @@ from .model import DEFAULT_HIDDEN_DIMS
 
 REFERENCE_PENALTY = 1.0  # every sweep's paired reference
 FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos alone changes
-# Peak memory of a sweep (`memory_estimate`), fitted to peaks measured on this project's
-# machine with the default network (README, "Running a sweep").
-FIXED_BYTES = 0.4e9  # Python, torch and the libraries
-BYTES_PER_VISIT = 380  # per network and example visited in an epoch
+# Peak memory of a sweep (`memory_estimate`), fitted from above to the peaks measured
+# on this project's machine with the default network (README, "Running a sweep"):
+# 0.61, 1.26 and 4.25 GB at 50, 200 and 1,000 networks; estimated 0.70, 1.28, 4.40.
+FIXED_BYTES = 0.5e9  # Python, torch and the libraries
+BYTES_PER_VISIT = 390  # per network and example visited in an epoch
 
 DESCRIPTIONS = {
     "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",

@@ -28,7 +28,8 @@ PER_SEED = 10
 
 
 def run_grid(networks: int, epochs: int, shards: str | None, budget: str, out: Path) -> tuple[float, float, str]:
-    """(wall seconds, peak resident memory in MB, the command's first line) of one sweep."""
+    """(wall seconds, peak resident memory in GB (10^9 bytes, as the budget), the
+    command's first line) of one sweep."""
     command = [sys.executable, "-m", "trauma.cli", "sweep", "extreme-penalty", "--quiet", "--out", str(out),
                "-p", "penalties", PENALTIES, "-p", "seeds", str(networks // PER_SEED), "-p", "epochs", str(epochs),
                "--memory-budget-gb", budget] + (["--shards", shards] if shards else [])
@@ -40,7 +41,7 @@ def run_grid(networks: int, epochs: int, shards: str | None, budget: str, out: P
     child.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"sweep of {networks} networks failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stderr.splitlines()[0]
+    return seconds, usage.ru_maxrss * 1024 / 1e9, stderr.splitlines()[0]  # ru_maxrss: KiB
 
 
 def main() -> None:
@@ -52,11 +53,11 @@ def main() -> None:
     args = parser.parse_args()
     print(f"Model 1 sweep, penalties {PENALTIES} + noise floor, {args.epochs} epochs, "
           f"{'--shards ' + args.shards if args.shards else 'shards from a budget of ' + args.memory_budget_gb + ' GB'}")
-    print(f"{'networks':>8} {'seeds':>5}  {'wall s':>7} {'networks/s':>10} {'peak MB':>8}  command")
+    print(f"{'networks':>8} {'seeds':>5}  {'wall s':>7} {'networks/s':>10} {'peak GB':>8}  command")
     with tempfile.TemporaryDirectory() as scratch:
         for size in args.sizes:
             seconds, peak, said = run_grid(size, args.epochs, args.shards, args.memory_budget_gb, Path(scratch) / str(size))
-            print(f"{size:>8} {size // PER_SEED:>5}  {seconds:>7.1f} {size / seconds:>10.2f} {peak:>8.0f}  {said}", flush=True)
+            print(f"{size:>8} {size // PER_SEED:>5}  {seconds:>7.1f} {size / seconds:>10.2f} {peak:>8.2f}  {said}", flush=True)
 
 
 if __name__ == "__main__":

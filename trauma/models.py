@@ -3,10 +3,10 @@ variants table (`variants.yml`: a template with `model:` runs that model's sweep
 and the tests learn about a model from here.
 
 Every model package has the same shape: `config.py` (`SweepConfig`: parameters,
-defaults, checks; `DESCRIPTIONS`; optionally `memory_estimate(config)`,
-`SHARD_MIN_SEEDS`), `sweep.py`
-(`run_sweep(config, progress)`; `merge_shards(config, shards)`: a sweep from its
-shards of seeds, `trauma/shards.py`), `outputs.py` (`write_outputs(result, out_dir)`,
+defaults, checks; `DESCRIPTIONS`; optionally `memory_estimate(config)` and
+`SHARD_MIN_SEEDS`), `sweep.py` (`run_sweep(config, progress)`;
+`merge_shards(config, shards)`: the sweep from its shards of seeds,
+`trauma/shards.py`), `outputs.py` (`write_outputs(result, out_dir)`,
 `load_results(out_dir)`), `report.py` (`predictions(result)`: the specification's
 predictions with verdicts), besides its own data, model, grid and metrics modules.
 """

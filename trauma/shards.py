@@ -5,19 +5,23 @@ The contract this file keeps:
   `Parameters.for_seeds`). A network's numbers do not depend on which networks share
   its grid (`trauma/ensemble.py`), so a shard's output depends on its own seeds
   alone: shards are independent units of work. Here they run one after the other
-  in this process, so that one shard's memory is freed before the next starts;
-  each could as well run elsewhere (a Dask worker) and send back its SweepResult.
+  in this process, so that a shard's training memory is freed before the next
+  starts (its tables and trained networks are kept for the merge); each could as
+  well run elsewhere (a Dask worker) and send back its SweepResult.
 - Merging is the model's own: `merge_shards(config, shards)` in its sweep.py takes
   the shards' SweepResults in seed order and returns the whole sweep's. Its
   per-network tables equal the unsharded sweep's row for row and bit for bit
-  (`stacked`); whatever is computed across seeds (summaries, fits, spreads across
-  seeds, their intervals) is recomputed from the merged per-network data, never
-  combined from the shards' own values. Only wall-clock metadata differ.
-- The number of shards is checked before any training (`check_shards`: a model
-  whose shards compute something across their own seeds sets how many it needs,
-  `SHARD_MIN_SEEDS` in its config.py); without
-  one it is chosen so that a shard's estimated peak memory stays under a budget
-  (`shards_for_budget`, from the model's `memory_estimate`).
+  (`stacked`), and so do its networks (`joined_runs`); whatever is computed across
+  seeds (summaries, fits, spreads across seeds, their intervals) is recomputed
+  from the merged per-network data, never combined from the shards' own values.
+  Written out, every file equals the unsharded sweep's byte for byte (checkpoints
+  and figures included) except the wall time, in results.json (the shards' summed;
+  it also records `shards`) and summary.txt.
+- The number of shards is checked before any training (`check_shards`; a model
+  whose shards compute something across their own seeds first sets how many seeds
+  a shard needs, `SHARD_MIN_SEEDS` in its config.py). Without one, it is chosen so
+  that a shard's estimated peak memory stays under a budget (`shards_for_budget`,
+  from the model's `memory_estimate`; a model without one runs whole).
 """
 
 from __future__ import annotations
@@ -59,14 +63,20 @@ def shards_for_budget(seeds: int, estimate: tuple[float, float], budget_gb: floa
     return min(seeds, math.ceil(seeds * per_seed / room))
 
 
+def run_shard(model, config, seeds: list[int], progress: bool = False):
+    """One shard, the unit of work: the sweep `config` of `model` (trauma/models.py)
+    on `seeds` alone. Its SweepResult depends on nothing else."""
+    return model.run_sweep(config.for_seeds(seeds), progress=progress)
+
+
 def run_sharded(model, config, shards: int, progress: bool = False):
-    """The sweep `config` of `model` (trauma/models.py) as `shards` shards of its
-    seeds, one after the other, merged by the model."""
+    """The sweep `config` as `shards` shards of its seeds, one after the other in
+    this process, merged by the model."""
     results = []
     for number, seeds in enumerate(split_seeds(config.seed_list, shards), 1):
         if progress:
             print(f"shard {number}/{shards}: seeds {seeds[0]}-{seeds[-1]}", file=sys.stderr, flush=True)
-        results.append(model.run_sweep(config.for_seeds(seeds), progress=progress))
+        results.append(run_shard(model, config, seeds, progress))
     return model.merge_shards(config, results)
 
 

@@ -71,16 +71,6 @@ def test_shards_for_a_memory_budget():
         shards.shards_for_budget(3, (0.5e9, 0.6e9), 1.0)
 
 
-def test_extreme_penalty_memory_estimate_grows_with_seeds_and_examples():
-    estimate = MODELS["extreme-penalty"].memory_estimate
-    config = MODELS["extreme-penalty"].config
-    fixed, per_seed = estimate(config())
-    assert 0 < fixed < 1e9 and 0 < per_seed
-    _, smaller = estimate(config(base_examples=1000))
-    _, fewer_penalties = estimate(config(penalties=[1, 10]))
-    assert smaller < per_seed and fewer_penalties < per_seed
-
-
 @pytest.mark.parametrize("value, seeds", [("0", 3), ("4", 3), ("1.5", 3), ("two", 3), ("-1", 5)])
 def test_bad_shards_fail_before_training_and_write_nothing(tmp_path, capsys, value, seeds):
     out = tmp_path / "out"
@@ -123,13 +113,18 @@ def test_a_failing_shard_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
     assert calls == [[0, 1], [2]] and list(tmp_path.iterdir()) == []
 
 
-def test_the_command_line_merges_shards_into_one_folder(tmp_path, capsys):
-    tiny = ["-p", "seeds", "3", "-p", "epochs", "1", "-p", "base_examples", "100", "-p", "penalties", "[1, 1000]", "--quiet"]
-    assert main(["sweep", "extreme-penalty", *tiny, "--out", str(tmp_path / "whole"), "--shards", "1"]) == 0
-    assert main(["sweep", "extreme-penalty", *tiny, "--out", str(tmp_path / "sharded"), "--shards", "2"]) == 0
-    assert "in 2 shards of seeds" in capsys.readouterr().err
+def test_the_command_line_merges_shards_into_one_folder_and_picks_them_from_a_budget(tmp_path, capsys):
+    tiny = {"seeds": 3, "epochs": 1, "base_examples": 100, "penalties": [1, 1000]}
+    fixed, per_seed = MODELS["extreme-penalty"].memory_estimate(MODELS["extreme-penalty"].config(**tiny))
+    two_seeds = str((fixed + 2 * per_seed) / 1e9)  # room for two seeds a shard: 3 seeds take 2 shards
+    options = [x for name, value in tiny.items() for x in ("-p", name, json.dumps(value))] + ["--quiet"]
+    for name, extra in [("whole", ["--shards", "1"]), ("two", ["--shards", "2"]), ("budget", ["--memory-budget-gb", two_seeds])]:
+        assert main(["sweep", "extreme-penalty", *options, *extra, "--out", str(tmp_path / name)]) == 0
+        said = capsys.readouterr().err
+        assert ("in 2 shards of seeds" in said) == (name != "whole")
     for name in ("results.csv", "summary.csv", "training.csv", "weights.csv"):
-        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "sharded" / name).read_bytes()
-    seeds = np.loadtxt(tmp_path / "sharded" / "results.csv", delimiter=",", skiprows=1, usecols=1)
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "two" / name).read_bytes() == \
+            (tmp_path / "budget" / name).read_bytes()
+    seeds = np.loadtxt(tmp_path / "budget" / "results.csv", delimiter=",", skiprows=1, usecols=1)
     assert sorted(set(seeds.tolist())) == [0, 1, 2]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sharded", "whole"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget", "two", "whole"]

@@ -15,7 +15,7 @@ REFERENCE_PENALTY = 1.0  # every sweep's paired reference
 FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos alone changes
 # Peak memory of a sweep (`memory_estimate`), fitted from above to the peaks measured
 # on this project's machine with the default network (README, "Running a sweep"):
-# 0.65 and 1.27 GB at 50 and 200 networks, 4.25 GB at 1,000, and 1.87 to 1.93 GB for
+# 0.65 and 1.27 GB at 50 and 200 networks, 4.32 GB at 1,000, and 1.87 to 1.93 GB for
 # 1,000 in 3 shards of at most 340 (a shard's peak, plus the results the shards before
 # it keep for the merge); estimated 0.73, 1.40, 5.0 and 2.03 GB.
 FIXED_BYTES = 0.5e9  # Python, torch and the libraries

@@ -2,7 +2,7 @@
 # make test  set up .venv (if needed) and run the test suite (installs Chromium and TeX Live if missing)
 # make pdf   the whole book as one PDF, _build/latex/trauma-as-training-data.pdf (installs TeX Live if missing)
 # make run   one default Model 1 sweep into results/ (no book)
-# make bench each model's default sweep vs the plain per-model loop
+# make bench each model's default sweep vs the plain per-model loop; Model 1 networks/s and memory at 50-1,000 networks
 
 PYTHON ?= python3
 VENV := .venv
@@ -55,6 +55,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model noisy-signals
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model limited-dataset
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model catastrophic-forgetting
+	$(BIN)/python benchmarks/grid_scaling.py
 
 clean:
 	rm -rf $(VENV) results _build book/generated

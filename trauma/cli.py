@@ -1,6 +1,7 @@
 """The `trauma` command line.
 
     trauma sweep MODEL [-p NAME VALUE]... --out DIR              one sweep of a model into a folder
+                 [--shards K | --memory-budget-gb GB]            ... as shards of seeds, merged (trauma/shards.py)
     trauma run NAME... | --all [--force]                         execute book notebooks (if stale)
     trauma run TEMPLATE --name NEW [-p NAME VALUE]...            add and execute your own variant
     trauma book                                                  execute what is stale, build the book
@@ -50,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="set a parameter (value parsed as YAML); repeatable")
         one.add_argument("--out", required=True, help="output folder (created; an earlier sweep's output is replaced)")
         one.add_argument("--quiet", action="store_true", help="no progress bar")
+        estimated = model.memory_estimate(model.config()) is not None
+        one.add_argument("--shards", metavar="K", help="split the seeds into K contiguous shards, trained one after the "
+                         "other and merged into one folder (default: " + (
+                             "as few as keep the estimated peak memory under --memory-budget-gb)" if estimated else "1)"))
+        one.add_argument("--memory-budget-gb", metavar="GB", default="2", help=(
+            "peak memory a shard should stay under when --shards is not given (default: 2)" if estimated
+            else "unused: this model has no memory estimate"))
 
     run = commands.add_parser("run", help="execute the book's notebooks (variants.yml) with papermill, if stale")
     run.add_argument("names", nargs="*", metavar="NAME", help="variants to execute (with --name: one template)")
@@ -178,20 +186,40 @@ def main(argv=None) -> int:
 def _sweep(args) -> int:
     from .outputs import OutputDirError, check_output_dir
 
+    from .shards import run_sharded
+
     model = MODELS[args.model]
     try:
         config = model.config.from_overrides(_overrides(args.param))
+        shards = _shard_count(model, config, args.shards, args.memory_budget_gb)
         out_dir = check_output_dir(args.out)
     except (ParameterError, OutputDirError) as error:
         print(f"trauma sweep {model.name}: error: {error}", file=sys.stderr)
         return 2
 
-    print(f"{model.title}: training {config.networks} networks, {config.epochs} epochs ...", file=sys.stderr)
-    result = model.run_sweep(config, progress=not args.quiet)
+    in_shards = f" in {shards} shards of seeds" if shards > 1 else ""
+    print(f"{model.title}: training {config.networks} networks, {config.epochs} epochs{in_shards} ...", file=sys.stderr)
+    if shards > 1:
+        result = run_sharded(model, config, shards, progress=not args.quiet)
+    else:
+        result = model.run_sweep(config, progress=not args.quiet)
     model.write_outputs(result, out_dir)
     print((out_dir / "summary.txt").read_text())
     print(f"Done in {result.metadata['wall_seconds']} s; wrote {out_dir}/ (summary.txt, results.csv, ...)", file=sys.stderr)
     return 0
+
+
+def _shard_count(model, config, shards: str | None, budget_gb: str) -> int:
+    """--shards as given, or the fewest shards whose estimated peak memory stays under
+    --memory-budget-gb (1 for a model without an estimate)."""
+    from .params import real
+    from .shards import check_shards, shards_for_budget
+
+    if shards is not None:
+        return check_shards(parse_value("--shards", shards), config.seeds, model.shard_min_seeds)
+    budget = real("--memory-budget-gb", parse_value("--memory-budget-gb", budget_gb), 0.0, low_open=True)
+    estimate = model.memory_estimate(config)
+    return 1 if estimate is None else shards_for_budget(config.seeds, estimate, budget)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ class _Part:
         return value
 
 
-def _scattered(pieces, dims, num_members: int) -> MLPStack:
+def scattered(pieces, dims, num_members: int) -> MLPStack:
     """Stacks of some members each ([(member indices, stack)]) as one stack in the
     grid's member order."""
     merged = MLPStack(dims, num_members)
@@ -146,7 +146,7 @@ def _merged(parts: list[_Part], dims, num_members: int) -> MLPStack:
     there is one part without copies)."""
     if len(parts) == 1 and len(parts[0].members) == num_members:
         return parts[0].stack
-    return _scattered([(part.members, part.stack) for part in parts], dims, num_members)
+    return scattered([(part.members, part.stack) for part in parts], dims, num_members)
 
 
 def joined(grids, num_members: int) -> Trained:
@@ -159,7 +159,7 @@ def joined(grids, num_members: int) -> Trained:
     dims = first.final.dims
 
     def stack(pick) -> MLPStack:
-        return _scattered([(members, pick(trained)) for members, trained in grids], dims, num_members)
+        return scattered([(members, pick(trained)) for members, trained in grids], dims, num_members)
 
     loss = np.empty((num_members, first.loss.shape[1]), dtype=first.loss.dtype)
     for members, trained in grids:

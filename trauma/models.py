@@ -3,10 +3,12 @@ variants table (`variants.yml`: a template with `model:` runs that model's sweep
 and the tests learn about a model from here.
 
 Every model package has the same shape: `config.py` (`SweepConfig`: parameters,
-defaults, checks; `DESCRIPTIONS`), `sweep.py` (`run_sweep(config, progress)`),
-`outputs.py` (`write_outputs(result, out_dir)`, `load_results(out_dir)`), `report.py`
-(`predictions(result)`: the specification's predictions with verdicts), besides its
-own data, model, grid and metrics modules.
+defaults, checks; `DESCRIPTIONS`; optionally `memory_estimate(config)` and
+`SHARD_MIN_SEEDS`), `sweep.py` (`run_sweep(config, progress)`;
+`merge_shards(config, shards)`: the sweep from its shards of seeds,
+`trauma/shards.py`), `outputs.py` (`write_outputs(result, out_dir)`,
+`load_results(out_dir)`), `report.py` (`predictions(result)`: the specification's
+predictions with verdicts), besides its own data, model, grid and metrics modules.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ class Model:
 
     def run_sweep(self, config, progress: bool = False):
         return self._module("sweep").run_sweep(config, progress=progress)
+
+    def merge_shards(self, config, shards):
+        """The whole sweep's result from its shards' (trauma/shards.py), in seed order."""
+        return self._module("sweep").merge_shards(config, shards)
+
+    @property
+    def shard_min_seeds(self) -> int:
+        """The fewest seeds a shard of its sweep may hold (trauma/shards.py)."""
+        return getattr(self._module("config"), "SHARD_MIN_SEEDS", 1)
+
+    def memory_estimate(self, config) -> tuple[float, float] | None:
+        """(fixed, per seed) bytes of a sweep's peak memory, or None without an estimate."""
+        estimate = getattr(self._module("config"), "memory_estimate", None)
+        return None if estimate is None else estimate(config)
 
     def write_outputs(self, result, out_dir):
         return self._module("outputs").write_outputs(result, out_dir)

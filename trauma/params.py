@@ -32,7 +32,16 @@ class Parameters:
 
     @property
     def seed_list(self) -> list[int]:
-        return list(range(self.seeds))
+        return list(self.__dict__.get("_shard_seeds", range(self.seeds)))
+
+    def for_seeds(self, seeds) -> "Parameters":
+        """The same sweep on some of its seeds (a shard, `trauma/shards.py`): `seeds`
+        is their number and `seed_list` them. Not checked again: a shard may hold
+        fewer seeds than the model's minimum, which applies to the whole sweep."""
+        shard = dataclasses.replace(self)
+        object.__setattr__(shard, "seeds", len(seeds))
+        object.__setattr__(shard, "_shard_seeds", [int(s) for s in seeds])
+        return shard
 
     def _store(self, clean: dict) -> None:
         for name, value in clean.items():

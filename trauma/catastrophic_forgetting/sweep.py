@@ -15,6 +15,11 @@ Tables:
 - `weights`   one row per phase-2 network x layer: weight change against the
               phase-1 network.
 - `training`  phase-1 loss per seed and epoch, with loss spikes.
+
+Every table row is one network (or seed) and compares it only with its own seed's
+phase-1 network, so a sweep can run as shards of seeds (`trauma/shards.py`):
+`merge_shards` stacks the shards' tables and joins their networks; the summary is
+computed from the merged table.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ import torch
 
 from ..ensemble import spike_counts, training_table
 from ..mlp import evaluate
+from .. import shards as sharding
 from ..outputs import run_metadata
 from ..stats import summarise
 from .config import SweepConfig
 from .dataset import RESPONSES, phase1_sets, replay_order, therapy_sets
-from .ensemble import SeedData, Strategy, train_joint, train_phase1, train_phase2
+from .ensemble import PhaseTwo, SeedData, Strategy, train_joint, train_phase1, train_phase2
 from .model import read
 from .metrics import accuracy, baseline_mse, forgetting, mse, weight_change
 
@@ -98,6 +104,29 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     training = training_table(phase1.loss, {"seed": np.asarray(seeds)})
     return SweepResult(config, networks, curves, weights, training, metadata,
                        {"phase1": phase1.final, "phase2": phase2, "joint": None if joint is None else joint.final})
+
+
+def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
+    """The sweep `config` from its shards' results (in seed order): the same tables,
+    row for row, as the sweep run whole; the networks of each phase joined."""
+    seeds, chosen = config.seed_list, strategies(config)
+    at_seeds = [sharding.member_positions(r.config.seed_list, seeds) for r in shards]
+    members = [(strategy, seed) for strategy in chosen for seed in seeds]  # strategy-major, as train_phase2
+    phase2 = [r.run["phase2"] for r in shards]
+    at_members = [sharding.member_positions(list(zip(p.strategies, p.seeds)), members) for p in phase2]
+    run = {
+        "phase1": sharding.joined_stacks([r.run["phase1"] for r in shards], at_seeds, len(seeds)),
+        "phase2": PhaseTwo(
+            [strategy for strategy, _ in members], np.array([seed for _, seed in members]),
+            sharding.joined_runs([p.trained for p in phase2], at_members, len(members)), phase2[0].epochs,
+            sharding.placed([p.accuracy for p in phase2], at_members, len(members)),
+            sharding.placed([p.therapy_success for p in phase2], at_members, len(members)),
+        ),
+        "joint": sharding.joined_stacks([r.run["joint"] for r in shards], at_seeds, len(seeds)) if config.joint else None,
+    }
+    tables = {name: sharding.stacked([getattr(r, name) for r in shards], ["strategy"]) for name in ("networks", "curves", "weights")}
+    training = sharding.stacked([r.training for r in shards], [])
+    return SweepResult(config, **tables, training=training, metadata=sharding.merged_metadata(config, shards), run=run)
 
 
 def _tests(data: list[SeedData], rows: np.ndarray):

@@ -13,6 +13,13 @@ from .model import DEFAULT_HIDDEN_DIMS
 
 REFERENCE_PENALTY = 1.0  # every sweep's paired reference
 FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos alone changes
+# Peak memory of a sweep (`memory_estimate`), fitted from above to the peaks measured
+# on this project's machine with the default network (README, "Running a sweep"):
+# 0.65 and 1.27 GB at 50 and 200 networks, 4.32 GB at 1,000, and 1.87 to 1.93 GB for
+# 1,000 in 3 shards of at most 340 (a shard's peak, plus the results the shards before
+# it keep for the merge); estimated 0.73, 1.40, 5.0 and 2.03 GB.
+FIXED_BYTES = 0.5e9  # Python, torch and the libraries
+BYTES_PER_VISIT = 450  # per network and example visited in an epoch
 
 DESCRIPTIONS = {
     "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
@@ -83,6 +90,17 @@ class SweepConfig(check.Parameters):
     def trained_penalties(self) -> list[float]:
         """The penalties the grid trains: `penalties`, and the noise floor's."""
         return sorted(self.penalties + [FLOOR_PENALTY] * self.noise_floor)
+
+
+def memory_estimate(config: SweepConfig) -> tuple[float, float]:
+    """(fixed, per seed) bytes of a sweep's peak memory. Nearly all of it grows with
+    networks x examples visited per epoch: each network's epoch of inputs, targets and
+    loss weights in its visiting order (the next epoch's drawn while the last is still
+    held), its copy of the normal examples for the gradient diagnostics, and the
+    diagnostics' activations (per example, in chunks). The constants are fitted to
+    measured peaks with the default hidden layers; wider layers need more."""
+    visits = config.base_examples + config.num_trauma * config.oversample
+    return FIXED_BYTES, len(config.trained_penalties) * visits * BYTES_PER_VISIT
 
 
 def _penalties(value) -> list[float]:

@@ -12,6 +12,10 @@ Tables (pandas, one row per member = penalty x seed, and per...):
 - `weights`  ...layer: weight change against initialisation and against the lambda = 1
              member of the same seed, relative to the layer's initial norm, beside
              the noise floor (the lambda = 1.001 member's change against lambda = 1).
+
+Every table row is one network and compares it only with networks of its own seed,
+so a sweep can run as shards of seeds (`trauma/shards.py`): `merge_shards` stacks
+the shards' tables, and the summaries are computed from the merged tables.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import torch
 from ..ensemble import spike_counts, training_table
 from ..mlp import evaluate
 from ..outputs import run_metadata
+from .. import shards as sharding
 from ..stats import summarise
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
 from .dataset import FEATURE_RHO, RISKY, SAFE, SeedData, make_seed_data
@@ -112,6 +117,31 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         weights=_weights_table(run, config),
         correlations=np.stack([d.correlations for d in data]),
         metadata=metadata,
+        run=run,
+    )
+
+
+def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
+    """The sweep `config` from its shards' results (in seed order): the same tables,
+    row for row, as the sweep run whole; the trained networks joined."""
+    members = [(p, s) for p in config.trained_penalties for s in config.seed_list]
+    positions = [sharding.member_positions(list(zip(r.run.penalties, r.run.seeds)), members) for r in shards]
+    runs = [r.run for r in shards]
+    run = GridRun(
+        penalties=np.array([p for p, _ in members], dtype=np.float64),
+        seeds=np.array([s for _, s in members]),
+        trained=sharding.joined_runs([r.trained for r in runs], positions, len(members)),
+        diagnostic_epochs=runs[0].diagnostic_epochs,
+        diagnostics={name: sharding.placed([r.diagnostics[name] for r in runs], positions, len(members))
+                     for name in runs[0].diagnostics},
+    )
+    return SweepResult(
+        config=config,
+        probes=sharding.stacked([r.probes for r in shards], ["penalty"]),
+        training=sharding.stacked([r.training for r in shards], ["penalty"]),
+        weights=sharding.stacked([r.weights for r in shards], ["penalty"]),
+        correlations=np.concatenate([r.correlations for r in shards]),
+        metadata=sharding.merged_metadata(config, shards),
         run=run,
     )
 

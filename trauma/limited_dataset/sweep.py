@@ -14,6 +14,11 @@ Tables:
 - `fits`      one row per quantity (gap, excess MSE) x test set: the power law
               value ~ a N^(-b), with the bootstrap interval of b.
 The metadata keep the Monte Carlo precision of the reference f*.
+
+Every table row is one network; the fits and summaries are across seeds. A sweep
+can run as shards of seeds (`trauma/shards.py`): `merge_shards` stacks the shards'
+rows and recomputes the fits (bootstrap over seeds) and the reference's precision
+(a mean over seeds) from the merged per-network and per-seed values.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import pandas as pd
 import torch
 
 from ..ensemble import spike_counts, training_table
+from .. import shards as sharding
 from ..outputs import run_metadata
 from ..stats import summarise
 from .config import SweepConfig
@@ -47,6 +53,7 @@ class SweepResult:
     fits: pd.DataFrame
     metadata: dict
     run: GridRun | None = None
+    precision_by_seed: dict | None = None  # test set -> the reference's precision per seed (not written)
     _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def summary(self) -> pd.DataFrame:
@@ -79,12 +86,38 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         learning_rate=config.learning_rate, batch_size=config.batch_size, optimizer=config.optimizer,
         lr_schedule=config.lr_schedule, eval_epochs=config.eval_epochs, progress=progress,
     )
-    networks, precision = _evaluate(run, sets, config)
-    fits = pd.DataFrame([_fit(networks, config, test_set, q) for test_set in TEST_SETS for q in FITTED])
+    networks, precision_by_seed = _evaluate(run, sets, config)
     metadata = run_metadata("limited_dataset", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            diverged_members=int((~run.finite).sum()), reference_precision=precision)
+                            diverged_members=int((~run.finite).sum()), reference_precision=_precision(precision_by_seed))
     training = training_table(run.trained.loss, {"caregivers": run.counts, "seed": run.seeds})
-    return SweepResult(config, networks, training, fits, metadata, run)
+    return SweepResult(config, networks, training, _fits(networks, config), metadata, run, precision_by_seed)
+
+
+def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
+    """The sweep `config` from its shards' results (in seed order): the same tables,
+    row for row, as the sweep run whole; fits and precision recomputed over all seeds."""
+    members = [(n, s) for n in config.caregiver_counts for s in config.seed_list]
+    positions = [sharding.member_positions(list(zip(r.run.counts, r.run.seeds)), members) for r in shards]
+    run = GridRun(
+        counts=np.array([n for n, _ in members]), seeds=np.array([s for _, s in members]),
+        sizes=sharding.placed([r.run.sizes for r in shards], positions, len(members)),
+        trained=sharding.joined_runs([r.run.trained for r in shards], positions, len(members)),
+    )
+    networks = sharding.stacked([r.networks for r in shards], ["test_set", "caregivers"])
+    precision_by_seed = {d: [v for r in shards for v in r.precision_by_seed[d]] for d in TEST_SETS}
+    metadata = {**sharding.merged_metadata(config, shards), "reference_precision": _precision(precision_by_seed)}
+    training = sharding.stacked([r.training for r in shards], ["caregivers"])
+    return SweepResult(config, networks, training, _fits(networks, config), metadata, run, precision_by_seed)
+
+
+def _fits(networks: pd.DataFrame, config: SweepConfig) -> pd.DataFrame:
+    return pd.DataFrame([_fit(networks, config, test_set, q) for test_set in TEST_SETS for q in FITTED])
+
+
+def _precision(by_seed: dict) -> dict:
+    """How far the Monte Carlo f* may be from the true one: its mean squared error
+    over the test inputs (added to the reference MSE in expectation), mean over seeds."""
+    return {d: float(np.mean(values)) for d, values in by_seed.items()}
 
 
 def _evaluate(run: GridRun, sets: dict, config: SweepConfig):
@@ -126,10 +159,8 @@ def _evaluate(run: GridRun, sets: dict, config: SweepConfig):
                 if name not in REFERENCES:
                     row[f"{name}_final"] = float(values[-1, m]) if ok else np.nan
             table.append(row)
-    # How far the Monte Carlo f* may be from the true one: its mean squared error
-    # over the test inputs (added to the reference MSE in expectation).
-    precision = {d: float(np.mean([references[(s, d)][1].mean() for s in config.seed_list])) for d in TEST_SETS}
-    return pd.DataFrame(table), precision
+    precision_by_seed = {d: [references[(s, d)][1].mean() for s in config.seed_list] for d in TEST_SETS}
+    return pd.DataFrame(table), precision_by_seed
 
 
 def per_seed_table(networks: pd.DataFrame, quantity: str, test_set: str, counts) -> np.ndarray:

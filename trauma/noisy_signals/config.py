@@ -11,6 +11,10 @@ from ..ensemble import LR_SCHEDULES, OPTIMIZERS
 from .dataset import NOISE_MODELS
 from .model import DEFAULT_HIDDEN_DIMS
 
+# A shard of seeds (trauma/shards.py) computes its own across-seed tables, with one
+# seed left out in turn, before the merge recomputes them over all seeds: 3 at least.
+SHARD_MIN_SEEDS = 3
+
 DESCRIPTIONS = {
     "noise_levels": "noise levels (flip: probability p; randomise: probability q), each in [0, 1]",
     "noise_model": "flip (each in-context training label flipped with probability p) or randomise (replaced by a fair coin with probability q)",

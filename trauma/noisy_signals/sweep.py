@@ -17,6 +17,12 @@ Tables:
               loss spikes, the share of wrong training labels the network predicts
               (memorised) and of correct in-context labels (clean fit).
 - `noise`     one row per seed x level: the realised share of noisy in-context labels.
+
+A sweep can run as shards of seeds (`trauma/shards.py`). The across-seed tables
+(`ensemble`, `jackknife`) and the power-law fit depend on every seed, so
+`merge_shards` joins the shards' trained networks and computes every evaluation
+table from the joined grid, as `run_sweep` does; a shard's own across-seed tables
+are not used.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import torch
 from ..ensemble import spike_counts, training_table
 from ..losses import probability
 from ..mlp import evaluate
+from .. import shards as sharding
 from ..outputs import run_metadata
 from ..stats import summarise
 from .config import SweepConfig
@@ -92,6 +99,24 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     metadata = run_metadata("noisy_signals", config.as_dict(), config.seed_list, time.perf_counter() - started,
                             diverged_members=int((~run.finite).sum()))
     return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent, metadata, run)
+
+
+def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
+    """The sweep `config` from its shards' results (in seed order): the networks
+    joined into the whole grid, and every table computed from it as if run whole."""
+    members = [(level, seed) for level in config.noise_levels for seed in config.seed_list]  # level-major
+    positions = [sharding.member_positions(list(zip(r.run.levels, r.run.seeds)), members) for r in shards]
+    runs = [r.run for r in shards]
+    run = GridRun(
+        levels=np.array([level for level, _ in members], dtype=np.float64), seeds=np.array([seed for _, seed in members]),
+        trained=sharding.joined_runs([r.trained for r in runs], positions, len(members)),
+        memorised=sharding.placed([r.memorised for r in runs], positions, len(members)),
+        clean_fit=sharding.placed([r.clean_fit for r in runs], positions, len(members)),
+    )
+    networks, ensemble, jackknife, exponent = _evaluate(run, config)
+    noise = sharding.stacked([r.noise for r in shards], ["noise"])
+    return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent,
+                       sharding.merged_metadata(config, shards), run)
 
 
 def _subsets():

@@ -18,7 +18,7 @@ setup: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test,distributed]"
 	touch $@
 
 book: $(INSTALLED)
@@ -56,6 +56,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model limited-dataset
 	$(BIN)/python benchmarks/ensemble_vs_loop.py --model catastrophic-forgetting
 	$(BIN)/python benchmarks/grid_scaling.py
+	$(BIN)/python benchmarks/grid_scaling.py --workers 2
 
 clean:
 	rm -rf $(VENV) results _build book/generated

@@ -1,5 +1,6 @@
 """The smoke book, shared by the book's tests (test_book.py) and the PDF's
-(test_pdf.py): one build per session."""
+(test_pdf.py): one build per session; and the small book of the fault and Dask
+tests (test_faults.py, test_distributed.py)."""
 
 import os
 import shutil
@@ -8,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from trauma import paths
 
 BIN = Path(sys.executable).parent
 BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]
+SMALL_BOOK_RUNS = ("realistic", "linear", "dynamics_lambda_1")  # dynamics_lambda_1 reads realistic
 
 
 def copy_book_sources(root: Path) -> Path:
@@ -24,6 +27,18 @@ def copy_book_sources(root: Path) -> Path:
         else:
             shutil.copy(source, root / name)
     return root
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory):
+    """A copy of the book's sources whose table holds only SMALL_BOOK_RUNS (not yet
+    executed), and the environment that makes it the book with smoke parameters."""
+    root = copy_book_sources(tmp_path_factory.mktemp("small_book"))
+    table = yaml.safe_load((paths.ROOT / "variants.yml").read_text())
+    table["templates"] = {t: s for t, s in table["templates"].items() if t in ("extreme_penalty", "penalty_dynamics")}
+    table["variants"] = [v for v in table["variants"] if v["name"] in SMALL_BOOK_RUNS]
+    (root / "variants.yml").write_text(yaml.safe_dump(table, sort_keys=False))
+    return root, dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_SMOKE="1")
 
 
 @pytest.fixture(scope="session")

@@ -451,7 +451,7 @@ def test_a_failed_run_leaves_no_page_behind(smoke_book):
         template.write_text(original + '\n```{code-cell} ipython3\nraise RuntimeError("boom")\n```\n')
         done = subprocess.run([str(BIN / "trauma"), "run", "reproducibility"], env=env, capture_output=True, text=True)
         assert done.returncode == 1 and "reproducibility" in done.stderr and "boom" in done.stderr
-        assert not page.exists() and not list((root / "book/generated/.staging").glob("*.ipynb"))
+        assert not page.exists() and not list((root / "book/generated/.staging").glob("*"))
         failed = nbformat.read(root / "book/generated/failed/reproducibility.ipynb", as_version=4)
         assert any(o.output_type == "error" for cell in failed.cells if cell.cell_type == "code" for o in cell.outputs)
     finally:

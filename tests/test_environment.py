@@ -93,7 +93,7 @@ def _pip(environment, prefix, new):
     "change, message",
     [
         (lambda p, e: _pip(e, "-e .", "-e .[test]"), "installs the project with extras ['test']"),  # the old bug
-        (lambda p, e: p["project"]["optional-dependencies"].update(docs=["sphinx"]), "not once with every extra ['book', 'docs', 'test']"),
+        (lambda p, e: p["project"]["optional-dependencies"].update(docs=["sphinx"]), "not once with every extra ['book', 'distributed', 'docs', 'test']"),
         (lambda p, e: _pip(e, "torch==", "torch==0.1"), "torch is not pinned to one exact version everywhere"),
         (lambda p, e: _pip(e, "torch==", "torch"), "environment.yml's pip torch is not a pyproject dependency at its pinned version"),
         (lambda p, e: _replace(p["project"]["dependencies"], "torch", "torch>=2"), "torch is not pinned to one exact version everywhere"),

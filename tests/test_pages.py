@@ -40,13 +40,11 @@ def test_finish_page_folds_the_parameter_cells_and_links_the_results(tmp_path):
         nbformat.v4.new_code_cell("seeds = 10", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("seeds = 3", metadata={"tags": ["injected-parameters"]}),
     ])
-    executed = tmp_path / "01_mine.ipynb"
-    nbformat.write(notebook, executed)
-    finish_page(executed, executed.name, {"seeds": 10}, {"seeds": 3}, results, variant_page=True)
-    cells = nbformat.read(executed, as_version=4).cells
+    finish_page(notebook, "01_mine.ipynb", {"seeds": 10}, {"seeds": 3}, results, variant_page=True)
+    cells = notebook.cells
     assert [c.metadata.get("tags") for c in cells[2:]] == [["parameters", "remove-cell"], ["injected-parameters", "hide-cell"]]
     assert "| `seeds` | `3` | `10` |" in cells[1].source
-    assert downloads(executed.name, results) in cells[1].source
+    assert downloads("01_mine.ipynb", results) in cells[1].source
     assert "../results/mine/figure.png" in cells[1].source and "checkpoints" not in cells[1].source
 
 

@@ -8,6 +8,11 @@
     trauma status                                                every run: up to date, stale (why), failed
     trauma remove NAME                                           remove your own variant, its page and results
 
+`sweep`, `run` and `book` take --workers N (a Dask LocalCluster of N workers on
+this machine) or --scheduler ADDRESS (any running Dask scheduler): the runs, or a
+sweep's shards, are its tasks. Without either, they use this machine's cores
+(trauma/cluster.py).
+
 The book commands work inside a checkout of the book (found from the working folder
 upwards, or TRAUMA_ROOT) with the book extra installed (pip install -e ".[book]").
 
@@ -58,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         one.add_argument("--memory-budget-gb", metavar="GB", default="2", help=(
             "peak memory a shard should stay under when --shards is not given (default: 2)" if estimated
             else "unused: this model has no memory estimate"))
+        _pool_options(one, what="the shards")
 
     run = commands.add_parser("run", help="execute the book's notebooks (variants.yml) with papermill, if stale")
     run.add_argument("names", nargs="*", metavar="NAME", help="variants to execute (with --name: one template)")
@@ -66,12 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", help="add your own variant of the template NAME under this name")
     run.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="a parameter of your variant (value parsed as YAML); repeatable")
+    _pool_options(run)
 
-    commands.add_parser("book", help="execute every stale notebook, then jupyter-book build . -W -n --keep-going")
+    book = commands.add_parser("book", help="execute every stale notebook, then jupyter-book build . -W -n --keep-going")
+    _pool_options(book)
     commands.add_parser("status", help="every run of the book: up to date, stale and why, failed or never run")
     remove = commands.add_parser("remove", help="remove a variant you added (its entry, page and results)")
     remove.add_argument("name", metavar="NAME")
     return parser
+
+
+def _pool_options(command, what: str = "the runs") -> None:
+    command.add_argument("--workers", metavar="N", help=f"run {what} on a Dask LocalCluster of N one-task workers "
+                         "on this machine (needs the distributed extra)")
+    command.add_argument("--scheduler", metavar="ADDRESS", help=f"run {what} on the workers of a running Dask "
+                         "scheduler, e.g. tcp://10.0.0.5:8786 (workers started with --resources notebook=1)")
 
 
 BOOK_MODULES = ("nbformat", "papermill", "jupytext", "yaml")
@@ -105,35 +120,38 @@ def _overrides(pairs) -> dict:
 
 
 def _run(args) -> int:
+    from .cluster import PoolError, check_options
     from .pipeline import PipelineError, run_stale
     from .variants import TableError, add_custom_variant
 
     try:
+        pool = {"workers": check_options(args.workers, args.scheduler), "scheduler": args.scheduler}
         if args.name:
             if len(args.names) != 1:
                 raise ParameterError("--name", "used with exactly one template, e.g. trauma run extreme_penalty --name NAME", args.names)
             add_custom_variant(args.name, args.names[0], _overrides(args.param))
-            run_stale([args.name], force=True)
+            run_stale([args.name], force=True, **pool)
         elif args.param:
             raise ParameterError("-p", "used with --name (a new variant); variants.yml holds the others' parameters", args.param)
         elif args.all or args.names:
-            run_stale(None if args.all else args.names, force=args.force)
+            run_stale(None if args.all else args.names, force=args.force, **pool)
         else:
             raise ParameterError("NAME", "one or more variant names from variants.yml, or --all", "nothing")
-    except (ParameterError, PipelineError, TableError) as error:
+    except (ParameterError, PipelineError, PoolError, TableError) as error:
         print(f"trauma run: error: {error}", file=sys.stderr)
         return 1 if isinstance(error, PipelineError) else 2
     return 0
 
 
-def _book() -> int:
+def _book(args) -> int:
     from . import paths
+    from .cluster import PoolError, check_options
     from .pipeline import PipelineError, run_stale
     from .variants import TableError
 
     try:
-        run_stale()
-    except (PipelineError, TableError, ParameterError) as error:
+        run_stale(workers=check_options(args.workers, args.scheduler), scheduler=args.scheduler)
+    except (PipelineError, PoolError, TableError, ParameterError) as error:
         print(f"trauma book: error: {error}", file=sys.stderr)
         return 1 if isinstance(error, PipelineError) else 2
     builder = Path(sys.executable).parent / "jupyter-book"
@@ -177,29 +195,38 @@ def main(argv=None) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "book":
-        return _book()
+        return _book(args)
     if args.command == "status":
         return _status()
     return _remove(args.name)
 
 
 def _sweep(args) -> int:
+    from .cluster import PoolError, check_options, open_pool
     from .outputs import OutputDirError, check_output_dir
-
-    from .shards import run_sharded
+    from .shards import ShardError, run_sharded
 
     model = MODELS[args.model]
     try:
         config = model.config.from_overrides(_overrides(args.param))
-        shards = _shard_count(model, config, args.shards, args.memory_budget_gb)
+        workers = check_options(args.workers, args.scheduler)
+        shards = _shard_count(model, config, args.shards, args.memory_budget_gb, at_least=workers or 1)
         out_dir = check_output_dir(args.out)
-    except (ParameterError, OutputDirError) as error:
+    except (ParameterError, OutputDirError, PoolError) as error:
         print(f"trauma sweep {model.name}: error: {error}", file=sys.stderr)
         return 2
 
     in_shards = f" in {shards} shards of seeds" if shards > 1 else ""
     print(f"{model.title}: training {config.networks} networks, {config.epochs} epochs{in_shards} ...", file=sys.stderr)
-    if shards > 1:
+    if workers is not None or args.scheduler is not None:
+        try:
+            with open_pool(workers, args.scheduler) as pool:
+                print(f"on {pool.where}", file=sys.stderr)
+                result = run_sharded(model, config, shards, progress=not args.quiet, pool=pool)
+        except (PoolError, ShardError) as error:
+            print(f"trauma sweep {model.name}: error: {error}", file=sys.stderr)
+            return 2 if isinstance(error, PoolError) else 1
+    elif shards > 1:
         result = run_sharded(model, config, shards, progress=not args.quiet)
     else:
         result = model.run_sweep(config, progress=not args.quiet)
@@ -209,9 +236,10 @@ def _sweep(args) -> int:
     return 0
 
 
-def _shard_count(model, config, shards: str | None, budget_gb: str) -> int:
+def _shard_count(model, config, shards: str | None, budget_gb: str, at_least: int = 1) -> int:
     """--shards as given, or the fewest shards whose estimated peak memory stays under
-    --memory-budget-gb (1 for a model without an estimate)."""
+    --memory-budget-gb (1 for a model without an estimate), but `at_least` (one per
+    LocalCluster worker) as far as the seeds allow."""
     from .params import real
     from .shards import check_shards, shards_for_budget
 
@@ -219,7 +247,8 @@ def _shard_count(model, config, shards: str | None, budget_gb: str) -> int:
         return check_shards(parse_value("--shards", shards), config.seeds, model.shard_min_seeds)
     budget = real("--memory-budget-gb", parse_value("--memory-budget-gb", budget_gb), 0.0, low_open=True)
     estimate = model.memory_estimate(config)
-    return 1 if estimate is None else shards_for_budget(config.seeds, estimate, budget)
+    fewest = 1 if estimate is None else shards_for_budget(config.seeds, estimate, budget)
+    return max(fewest, min(at_least, config.seeds // model.shard_min_seeds))
 
 
 if __name__ == "__main__":

@@ -53,13 +53,13 @@ def staging_folder(out_dir):
     try:
         yield staging
         staging.chmod(0o755)  # mkdtemp makes it private
-        _swap_in(staging, out_dir)
+        swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _swap_in(staging: Path, out_dir: Path) -> None:
+def swap_in(staging: Path, out_dir: Path) -> None:
     """Move `staging` to `out_dir` by renames only, so that a kill at any moment leaves
     under the name `out_dir` either the earlier output or the new one, whole (or, for
     an instant, nothing); the earlier one is set aside as .NAME.partial-old-* and

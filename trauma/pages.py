@@ -59,10 +59,10 @@ def downloads(notebook_file: str, results) -> str:
     return " · ".join(links)
 
 
-def finish_page(executed, notebook_file: str, defaults: dict, injected: dict, results, variant_page: bool) -> None:
-    """Fold the raw parameter cells and add the parameters table (variant pages) and
-    the download links under the page's first cell (its title and introduction)."""
-    notebook = nbformat.read(executed, as_version=4)
+def finish_page(notebook, notebook_file: str, defaults: dict, injected: dict, results, variant_page: bool) -> None:
+    """Fold the executed notebook's raw parameter cells and add the parameters table
+    (variant pages) and the download links under its first cell (its title and
+    introduction)."""
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         if "parameters" in tags and "remove-cell" not in tags:
@@ -75,4 +75,3 @@ def finish_page(executed, notebook_file: str, defaults: dict, injected: dict, re
                      + parameter_table(defaults, injected))
     parts.append("**Take the numbers away:** " + downloads(notebook_file, results))
     notebook.cells.insert(1, nbformat.v4.new_markdown_cell("\n\n".join(parts)))
-    nbformat.write(notebook, executed)

@@ -1,34 +1,38 @@
-"""Execute the book's notebooks with papermill: the stale ones, in parallel, safely.
+"""Execute the book's stale notebooks as tasks, and write what they return into the book.
 
-Runs are executed stage by stage (extreme-penalty variants, then the dynamics pages
-that read them, then the comparison, then the reproducibility page); within a stage
-they run side by side, one kernel per core. Each run executes into a staging folder
-and is moved into the book only when it finished without error; a failed run's
-notebook goes to book/generated/failed/ for reading, never into the book. A finished
-run's notebook records its results files (`trauma/integrity.py`), so that a run whose
-notebook or results were damaged later is executed again, named with the damage.
+Each run is one task (`trauma/task.py`) on a pool (`trauma/cluster.py`): threads
+here, one run per core (the default), a LocalCluster of N workers (`--workers N`)
+or any running Dask scheduler (`--scheduler ADDRESS`). Every stale run is submitted
+at once, in execution order; a run that reads other runs (a dynamics page its
+variant, a comparison page its model's variants, ...) gets their tasks' results as
+its inputs, or their files from the book when they are up to date.
 
-    python -m trauma.pipeline SPEC.json   executes one run (used by `execute`)
+This process writes each run's bundle into book/generated/ as it arrives, by renames
+only: the results folder first, then the page, so a kill at any moment leaves each
+run as it was or complete (a page records its results files, `trauma/integrity.py`,
+so a page left beside newer results is stale, and is executed again, named with the
+damage). A failed run's notebook goes to book/generated/failed/ for reading, never
+into the book, and its earlier page leaves the book; the runs that read it are not
+executed, and all the others are.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
-import subprocess
 import sys
+import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
 from . import integrity, paths
+from .cluster import open_pool, task_threads
+from .outputs import swap_in
+from .task import bundle_of, execute_run, prepared_notebook
 from .variants import Run, load_table
-
-KERNEL = "python3"
 
 
 class PipelineError(RuntimeError):
@@ -77,10 +81,24 @@ def print_now(line: str) -> None:
     print(line, flush=True)
 
 
-def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, log=print_now) -> None:
-    """Execute runs stage by stage, each stage in parallel. Raises PipelineError
-    naming the failed runs (after the stage's other runs have finished)."""
-    workers = workers or os.cpu_count() or 1
+def spec_of(run: Run, runs: dict[str, Run]) -> dict:
+    """What a task needs to know of its run (paths relative to the book)."""
+    return {
+        "name": run.name,
+        "template": run.template,
+        "title": run.title,
+        "hash": run.hash,
+        "hash_parts": run.hash_parts,
+        "parameters": injected_parameters(run, runs),
+        "output": _in_book(run.notebook),
+        "results": _in_book(paths.results_dir(run.name)),
+        "variant_page": run.reads in (None, "source"),  # its own parameters, not a list of other runs
+    }
+
+
+def execute(todo: list[Run], runs: dict[str, Run], pool, log=print_now) -> None:
+    """Execute runs on `pool`, writing each into the book as it finishes. Raises
+    PipelineError naming the failed runs (after all the others have finished)."""
     lock = threading.Lock()
     log_line = log
 
@@ -88,32 +106,87 @@ def execute(todo: list[Run], runs: dict[str, Run], workers: int | None = None, l
         with lock:
             log_line(message)
 
-    stages: dict[str, list[Run]] = {}
-    for run in todo:
-        stages.setdefault(run.template, []).append(run)
-    total, done = len(todo), 0
-    for stage in stages.values():
-        parallel = min(workers, len(stage))
-        env = dict(os.environ, OMP_NUM_THREADS="1") if parallel > 1 else dict(os.environ)
+    threads = task_threads(pool, len(todo))
+    scratch = None if pool.remote else str(paths.STAGING)  # cleared after a kill (remove_leftovers)
+    if pool.where:
+        log(f"  on {pool.where}")
+    futures, runs_of = {}, {}
+    for run in todo:  # execution order: the runs a run reads are submitted before it
+        inputs = [futures[name] if name in futures else pool.put(bundle_of(name, paths.ROOT, _files_of(runs[name])))
+                  for name in run.inputs]
+        template = bundle_of(run.name, paths.ROOT, [_in_book(paths.template(run.template))])["files"]
+        futures[run.name] = pool.submit(execute_run, spec_of(run, runs), template, *inputs, key=run.name,
+                                        started=lambda run=run: log(f"  running  {run.name} ({run.template}) ..."),
+                                        scratch=scratch, threads=threads)
+        runs_of[futures[run.name]] = run
+    failures = []
+    for done, (future, bundle, error) in enumerate(pool.completed(futures.values()), 1):
+        run = runs_of[future]
+        if error is not None:  # the task itself failed: e.g. its worker died twice
+            bundle = {"name": run.name, "files": {}, "seconds": None,
+                      "error": f"{type(error).__name__}: {' '.join(str(error).split()) or 'no message'}"}
+        write_bundle(run, bundle, runs)
+        took = f" after {bundle['seconds']:.0f} s" if bundle.get("seconds") is not None else ""
+        if bundle["error"]:
+            failures.append(f"{run.name}: {bundle['error']}")
+            log(f"[{done}/{len(todo)}] FAILED   {run.name}{took}")
+        else:
+            log(f"[{done}/{len(todo)}] done     {run.name} in {bundle['seconds']:.0f} s")
+    if failures:
+        raise PipelineError("execution failed:\n  " + "\n  ".join(failures))
 
-        def one(run: Run):
-            log(f"  running  {run.name} ({run.template}) ...")
-            started = time.perf_counter()
-            error = _execute_in_subprocess(run, injected_parameters(run, runs), env)
-            return run, error, time.perf_counter() - started
 
-        failures = []
-        with ThreadPoolExecutor(parallel) as pool:
-            for future in as_completed([pool.submit(one, run) for run in stage]):
-                run, error, seconds = future.result()
-                done += 1
-                if error:
-                    failures.append(f"{run.name}: {error}")
-                    log(f"[{done}/{total}] FAILED   {run.name} after {seconds:.0f} s")
-                else:
-                    log(f"[{done}/{total}] done     {run.name} in {seconds:.0f} s")
-        if failures:
-            raise PipelineError("execution failed:\n  " + "\n  ".join(failures))
+def write_bundle(run: Run, bundle: dict, runs: dict[str, Run]) -> None:
+    """A task's result into the book by renames only: the results folder, then the
+    page; or, for a failed run, its notebook into failed/ and its page out of the book."""
+    files, failed = bundle["files"], paths.FAILED / f"{run.name}.ipynb"
+    if bundle["error"]:
+        notebook = files.get(_in_book(failed)) or _failure_notebook(run, runs, bundle["error"])
+        _write_file(failed, notebook)
+        run.notebook.unlink(missing_ok=True)  # no out-of-date page stays in the book
+        return
+    results = paths.results_dir(run.name)
+    prefix = _in_book(results) + "/"
+    produced = {name[len(prefix):]: content for name, content in files.items() if name.startswith(prefix)}
+    if produced:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{results.name}.partial-", dir=results.parent))
+        for name, content in produced.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(content)
+        staging.chmod(0o755)  # mkdtemp makes it private
+        swap_in(staging, results)
+    _write_file(run.notebook, files[_in_book(run.notebook)])
+    failed.unlink(missing_ok=True)
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    """Write a whole file or nothing: into a temporary file beside it, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def _failure_notebook(run: Run, runs: dict[str, Run], error: str) -> bytes:
+    """For a run that left no notebook (its worker died twice): the notebook it would
+    have executed, opened by the error."""
+    import nbformat
+
+    notebook = prepared_notebook(spec_of(run, runs))
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Not executed:** {error}"))
+    return nbformat.writes(notebook).encode()
+
+
+def _files_of(run: Run) -> list[str]:
+    """What a run's readers need of it: its page and its results folder."""
+    return [_in_book(run.notebook), _in_book(paths.results_dir(run.name))]
+
+
+def _in_book(path: Path) -> str:
+    return path.relative_to(paths.ROOT).as_posix()
 
 
 @contextmanager
@@ -148,8 +221,10 @@ def remove_leftovers() -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def run_stale(names=None, force: bool = False, workers: int | None = None, log=print_now) -> list[Run]:
-    """Load the table, execute what is stale (or named/forced), return what ran."""
+def run_stale(names=None, force: bool = False, workers: int | None = None, scheduler: str | None = None,
+              log=print_now) -> list[Run]:
+    """Load the table, execute what is stale (or named/forced) on this machine's cores,
+    a LocalCluster of `workers` or the Dask `scheduler`, and return what ran."""
     runs = load_table()
     with one_at_a_time():
         remove_leftovers()
@@ -158,90 +233,11 @@ def run_stale(names=None, force: bool = False, workers: int | None = None, log=p
         if not todo:
             log("All executed notebooks are up to date.")
             return []
-        log(f"Executing {len(todo)} of {len(runs)} notebooks: {', '.join(r.name for r in todo)}")
-        for run in todo:
-            damage = [reason for reason in run.stale_reasons() if integrity.is_damage(reason)]
-            if damage:
-                log(f"  damaged  {run.name}: {'; '.join(damage)}")
-        execute(todo, runs, workers, log)
+        with open_pool(workers, scheduler) as pool:  # a scheduler that does not answer stops us here
+            log(f"Executing {len(todo)} of {len(runs)} notebooks: {', '.join(r.name for r in todo)}")
+            for run in todo:
+                damage = [reason for reason in run.stale_reasons() if integrity.is_damage(reason)]
+                if damage:
+                    log(f"  damaged  {run.name}: {'; '.join(damage)}")
+            execute(todo, runs, pool, log)
     return todo
-
-
-def _execute_in_subprocess(run: Run, parameters: dict, env: dict) -> str | None:
-    spec = {
-        "name": run.name,
-        "template": run.template,
-        "title": run.title,
-        "hash": run.hash,
-        "hash_parts": run.hash_parts,
-        "parameters": parameters,
-        "output": str(run.notebook),
-        "variant_page": run.reads in (None, "source"),  # its own parameters, not a list of other runs
-    }
-    done = subprocess.run([sys.executable, "-m", "trauma.pipeline", json.dumps(spec)], env=env, capture_output=True, text=True)
-    if done.returncode == 0:
-        return None
-    lines = (done.stderr or done.stdout).strip().splitlines()
-    return lines[-1] if lines else f"exit status {done.returncode}"
-
-
-def _execute_one(spec: dict) -> None:
-    """Child process: template -> notebook with title and hash -> papermill -> book."""
-    import jupytext
-    import nbformat
-    import papermill
-    from papermill.translators import papermill_translators
-
-    from .pages import AsTyped, finish_page, template_defaults
-
-    papermill_translators.register("python", AsTyped)
-    notebook = jupytext.read(paths.template(spec["template"]))
-    for cell in notebook.cells:  # labels unique per page: @variant@ -> the run's name
-        if cell.cell_type == "markdown":
-            cell.source = cell.source.replace("@variant@", spec["name"].replace("_", "-"))
-    first = notebook.cells[0]
-    if first.cell_type == "markdown" and first.source.startswith("# "):
-        first.source = "\n".join([f"# {spec['title']}", *first.source.splitlines()[1:]])
-    notebook.metadata["trauma"] = {"variant": spec["name"], "template": spec["template"], "hash": spec["hash"],
-                                   "hash_parts": spec["hash_parts"]}
-    notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
-
-    paths.STAGING.mkdir(parents=True, exist_ok=True)
-    source = paths.STAGING / f"{spec['name']}.input.ipynb"
-    staged = paths.STAGING / f"{spec['name']}.ipynb"
-    nbformat.write(notebook, source)
-    try:
-        papermill.execute_notebook(
-            str(source), str(staged), parameters=spec["parameters"], kernel_name=KERNEL,
-            progress_bar=False, cwd=str(paths.ROOT),
-        )
-    except Exception as error:
-        paths.FAILED.mkdir(parents=True, exist_ok=True)
-        failed = paths.FAILED / f"{spec['name']}.ipynb"
-        if staged.exists():
-            staged.replace(failed)
-        Path(spec["output"]).unlink(missing_ok=True)  # no out-of-date page stays in the book
-        message = str(error).strip().splitlines()
-        raise SystemExit(f"{type(error).__name__}: {message[-1] if message else ''} (see {failed})") from None
-    finally:
-        source.unlink(missing_ok=True)
-    output = Path(spec["output"])
-    defaults = {k: v for k, v in template_defaults(notebook).items() if k not in ("name", "title")}
-    finish_page(staged, output.name, defaults, spec["parameters"], paths.results_dir(spec["name"]), spec["variant_page"])
-    _record_results(staged, paths.results_dir(spec["name"]))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staged.replace(output)
-    (paths.FAILED / f"{spec['name']}.ipynb").unlink(missing_ok=True)
-
-
-def _record_results(notebook_path: Path, results: Path) -> None:
-    """Store the size and sha256 of every results file in the notebook's metadata."""
-    import nbformat
-
-    notebook = nbformat.read(notebook_path, as_version=4)
-    notebook.metadata["trauma"]["results"] = integrity.record(results)
-    nbformat.write(notebook, notebook_path)
-
-
-if __name__ == "__main__":
-    _execute_one(json.loads(sys.argv[1]))

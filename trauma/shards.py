@@ -4,10 +4,10 @@ The contract this file keeps:
 - A shard is the same sweep on a contiguous run of its seed list (`split_seeds`,
   `Parameters.for_seeds`). A network's numbers do not depend on which networks share
   its grid (`trauma/ensemble.py`), so a shard's output depends on its own seeds
-  alone: shards are independent units of work. Here they run one after the other
-  in this process, so that a shard's training memory is freed before the next
-  starts (its tables and trained networks are kept for the merge); each could as
-  well run elsewhere (a Dask worker) and send back its SweepResult.
+  alone: shards are independent units of work. They run one after the other in
+  this process, so that a shard's training memory is freed before the next starts
+  (its tables and trained networks are kept for the merge), or as tasks of a pool
+  (`trauma/cluster.py`: Dask workers), each sending back its SweepResult.
 - Merging is the model's own: `merge_shards(config, shards)` in its sweep.py takes
   the shards' SweepResults in seed order and returns the whole sweep's. Its
   per-network tables equal the unsharded sweep's row for row and bit for bit
@@ -34,6 +34,10 @@ import pandas as pd
 
 from .ensemble import joined, scattered
 from .params import ParameterError, integer
+
+
+class ShardError(RuntimeError):
+    pass
 
 
 def check_shards(value, seeds: int, least: int = 1) -> int:
@@ -63,20 +67,41 @@ def shards_for_budget(seeds: int, estimate: tuple[float, float], budget_gb: floa
     return min(seeds, math.ceil(seeds * per_seed / room))
 
 
-def run_shard(model, config, seeds: list[int], progress: bool = False):
+def run_shard(model, config, seeds: list[int], progress: bool = False, threads: int | None = None):
     """One shard, the unit of work: the sweep `config` of `model` (trauma/models.py)
-    on `seeds` alone. Its SweepResult depends on nothing else."""
+    on `seeds` alone. Its SweepResult depends on nothing else. `threads`: torch's
+    threads in this process (a worker running one shard at a time), if given."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     return model.run_sweep(config.for_seeds(seeds), progress=progress)
 
 
-def run_sharded(model, config, shards: int, progress: bool = False):
-    """The sweep `config` as `shards` shards of its seeds, one after the other in
-    this process, merged by the model."""
-    results = []
-    for number, seeds in enumerate(split_seeds(config.seed_list, shards), 1):
+def run_sharded(model, config, shards: int, progress: bool = False, pool=None):
+    """The sweep `config` as `shards` shards of its seeds, merged by the model: one
+    after the other in this process, or as tasks of `pool` (`trauma/cluster.py`)."""
+    parts = split_seeds(config.seed_list, shards)
+    if pool is None:
+        results = []
+        for number, seeds in enumerate(parts, 1):
+            if progress:
+                print(f"shard {number}/{shards}: seeds {seeds[0]}-{seeds[-1]}", file=sys.stderr, flush=True)
+            results.append(run_shard(model, config, seeds, progress))
+        return model.merge_shards(config, results)
+    from .cluster import task_threads
+
+    threads = task_threads(pool, shards)
+    futures = [pool.submit(run_shard, model, config, seeds, key=f"shard-{number}", threads=threads)
+               for number, seeds in enumerate(parts, 1)]
+    position, results = {future: i for i, future in enumerate(futures)}, [None] * shards
+    for done, (future, result, error) in enumerate(pool.completed(futures), 1):
+        i = position[future]
+        if error is not None:
+            raise ShardError(f"shard {i + 1} (seeds {parts[i][0]}-{parts[i][-1]}) failed: {type(error).__name__}: {error}")
+        results[i] = result
         if progress:
-            print(f"shard {number}/{shards}: seeds {seeds[0]}-{seeds[-1]}", file=sys.stderr, flush=True)
-        results.append(run_shard(model, config, seeds, progress))
+            print(f"shard {i + 1}/{shards} done ({done} of {shards})", file=sys.stderr, flush=True)
     return model.merge_shards(config, results)
 
 

@@ -61,3 +61,38 @@ def test_the_page_sentence_gives_the_count():
     assert diverged_text(0, 400) == "None of the 400 networks diverged."
     assert diverged_text(1, 400).startswith("1 of the 400 networks diverged (") and "; it is left out" in diverged_text(1, 400)
     assert diverged_text(3, 400).startswith("3 of the 400 networks diverged (") and "; they are left out" in diverged_text(3, 400)
+
+
+@pytest.mark.parametrize("template", ["extreme_penalty", "noisy_signals", "limited_dataset", "catastrophic_forgetting"])
+def test_every_variant_page_glues_the_sentence(template):
+    from trauma import paths
+
+    text = paths.template(template).read_text()
+    assert 'glue_diverged(result.metadata["diverged_members"], ' in text and "{glue:text}`diverged_text`" in text
+
+
+PAGES = {  # the smoke parameters of variants.yml at a learning rate of 10
+    "extreme_penalty": {"seeds": 2, "epochs": 2, "base_examples": 300, "learning_rate": 10},
+    "noisy_signals": {"seeds": 3, "epochs": 6, "train_examples": 400, "learning_rate": 10},
+    "limited_dataset": {"seeds": 3, "epochs": 3, "caregiver_counts": [1, 2, 5], "total_interactions": 200, "learning_rate": 10},
+    "catastrophic_forgetting": {**CASES["catastrophic-forgetting"][0], "learning_rates": [0.0001, 0.001, 0.01, 10]},
+}
+
+
+@pytest.mark.parametrize("template", PAGES)
+def test_a_page_with_diverged_networks_runs_and_says_how_many(tmp_path, monkeypatch, template):
+    import jupytext
+    import papermill
+
+    from trauma import paths
+
+    monkeypatch.setenv("TRAUMA_ROOT", str(tmp_path))  # the kernel writes its results there
+    notebook = tmp_path / "page.ipynb"
+    jupytext.write(jupytext.read(paths.template(template)), notebook)
+    parameters = {**PAGES[template], "name": "page"}
+    executed = papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters, progress_bar=False)
+    glued = {o.metadata["scrapbook"]["name"]: next(v for k, v in o.data.items() if k.endswith("text/plain"))
+             for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs if "scrapbook" in o.get("metadata", {})}
+    diverged = int(glued["diverged_n"])
+    assert 0 < diverged <= int(glued["diverged_total"])
+    assert glued["diverged_text"].strip("'").startswith(f"{diverged} of the {glued['diverged_total']} networks diverged (")

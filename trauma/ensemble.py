@@ -324,9 +324,11 @@ def training_table(trained: Trained, members: dict, per_epoch: dict | None = Non
 def spike_counts(training, keys: list[str]):
     """Per network (rows of a training table identified by `keys`): how many epochs
     spiked, and the largest epoch loss over the lowest before it, after the first epochs (NaN
-    for runs too short to count); diverged networks are left out."""
-    training = training[~training.diverged]
-    members = training[keys].drop_duplicates()
+    for runs too short to count, and for diverged networks)."""
+    members = training[keys + ["diverged"]].drop_duplicates(keys)
     counted = training[training.epoch > SPIKE_SKIP]
     found = counted.groupby(keys).agg(spikes=("spike", "sum"), peak=("loss_over_lowest", "max")).reset_index()
-    return members.merge(found, on=keys, how="left").fillna({"spikes": 0})
+    table = members.merge(found, on=keys, how="left").fillna({"spikes": 0})
+    if table.diverged.any():
+        table.loc[table.diverged, ["spikes", "peak"]] = np.nan
+    return table.drop(columns="diverged")

@@ -1,5 +1,5 @@
-"""Diverged training (`trauma.ensemble.DIVERGED_FACTOR`): at a learning rate of 10 each
-model's networks diverge; they are flagged, left out of every mean (n counts the
+"""Diverged training (`trauma.ensemble.DIVERGED_FACTOR`): at a learning rate of 10 (Model
+2: 100) networks of every model diverge; they are flagged, left out of every mean (n counts the
 seeds used), not drawn, and the page says how many there were."""
 
 import dataclasses
@@ -14,7 +14,7 @@ from trauma.models import MODELS
 CASES = {
     "extreme-penalty": ({"learning_rate": 10, "seeds": 2, "epochs": 2, "base_examples": 300},
                         "probes", ["probe", "group", "penalty"], "overcorrection"),
-    "noisy-signals": ({"learning_rate": 10, "seeds": 3, "epochs": 3, "train_examples": 400, "noise_levels": [0.0, 0.3]},
+    "noisy-signals": ({"learning_rate": 100, "seeds": 3, "epochs": 3, "train_examples": 400, "noise_levels": [0.0, 0.3]},
                       "networks", ["noise", "subset"], "accuracy"),
     "limited-dataset": ({"learning_rate": 10, "seeds": 3, "epochs": 3, "caregiver_counts": [1, 2, 5], "total_interactions": 200},
                         "networks", ["test_set", "caregivers"], "gap"),
@@ -59,7 +59,7 @@ def test_diverged_networks_are_flagged_left_out_of_means_and_figures_and_counted
 
 def test_the_page_sentence_gives_the_count():
     assert diverged_text(0, 400) == "None of the 400 networks diverged."
-    assert diverged_text(1, 400).startswith("1 of the 400 networks diverged (") and "; it is left out" in diverged_text(1, 400)
+    assert diverged_text(1, 400).startswith("1 of the 400 networks diverged (their training loss ended at more than 2 ") and "; it is left out" in diverged_text(1, 400)
     assert diverged_text(3, 400).startswith("3 of the 400 networks diverged (") and "; they are left out" in diverged_text(3, 400)
 
 
@@ -71,9 +71,9 @@ def test_every_variant_page_glues_the_sentence(template):
     assert 'glue_diverged(result.metadata["diverged_members"], ' in text and "{glue:text}`diverged_text`" in text
 
 
-PAGES = {  # the smoke parameters of variants.yml at a learning rate of 10
+PAGES = {  # the smoke parameters of variants.yml at a learning rate of 10 (Model 2: 100)
     "extreme_penalty": {"seeds": 2, "epochs": 2, "base_examples": 300, "learning_rate": 10},
-    "noisy_signals": {"seeds": 3, "epochs": 6, "train_examples": 400, "learning_rate": 10},
+    "noisy_signals": {"seeds": 3, "epochs": 6, "train_examples": 400, "learning_rate": 100},
     "limited_dataset": {"seeds": 3, "epochs": 3, "caregiver_counts": [1, 2, 5], "total_interactions": 200, "learning_rate": 10},
     "catastrophic_forgetting": {**CASES["catastrophic-forgetting"][0], "learning_rates": [0.0001, 0.001, 0.01, 10]},
 }

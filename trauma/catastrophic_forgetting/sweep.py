@@ -179,9 +179,8 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig, 
                 "replay_ratio": strategy.replay if strategy else np.nan,
                 "ewc_strength": strategy.ewc if strategy else np.nan,
                 "diverged": gone,
-                "accuracy_before": float(before["accuracy"][i]),
-                "therapy_before": float(before["success"][i]),
-                "mse_before": float(before["mse"][i]),
+                **{f"{k}_before": np.nan if gone else float(before[b][i])
+                   for k, b in (("accuracy", "accuracy"), ("therapy", "success"), ("mse", "mse"))},
                 "mse_baseline": float(baseline[i]),
             }
             for suffix, scores in (("", average), ("_final", final)):

@@ -246,6 +246,7 @@ def train_ensemble(
         initial = initial_stack(dims, members.seed)
     elif initial.members != num_members or initial.dims != list(dims):
         raise ValueError(f"initial stack must hold {num_members} members of sizes {list(dims)}")
+    initial_loss = training_loss(initial, x, encoded, members, loss)  # before training: its buffers are not yet taken
     length = num_examples + len(extra_visits)
     starts = range(0, length, batch_size)
     sizes = torch.tensor([min(batch_size, length - start) for start in starts], dtype=torch.float32)
@@ -283,8 +284,7 @@ def train_ensemble(
     mean_loss = np.empty((num_members, epochs), dtype=np.float32)
     for part, part_losses in zip(parts, losses):
         mean_loss[part.members] = part_losses.mean(-1).numpy()
-    return Trained(initial=initial, final=final, loss=mean_loss, snapshots=snapshots,
-                   initial_loss=training_loss(initial, x, encoded, members, loss))
+    return Trained(initial=initial, final=final, loss=mean_loss, snapshots=snapshots, initial_loss=initial_loss)
 
 
 # A loss spike: an epoch (after the first SPIKE_SKIP, still learning) whose mean loss

@@ -113,13 +113,16 @@ def test_members_of_a_seed_share_initialisation_and_differ_only_by_the_penalty()
     # with the penalty included, the per-example ratio is the penalty times the ratio without it
     np.testing.assert_allclose(run.diagnostics["gradient_ratio"] / run.diagnostics["gradient_ratio_unweighted"],
                                np.repeat([[1.0], [1.0], [1000.0], [1000.0]], 2, axis=1), rtol=1e-5)
-    assert run.finite.all()
+    assert not run.diverged.any()
 
 
 def test_diverged_members_are_flagged():
     data = [make_seed_data(0, base_examples=300)]
-    run = train_grid(data, [1, 1e30], [8], epochs=2, learning_rate=10.0, optimizer="sgd")
-    assert run.finite.tolist() == [True, False]
+    run = train_grid(data, [1, 1e30], [8], epochs=2, learning_rate=0.01, optimizer="sgd")
+    assert run.diverged.tolist() == [False, True]  # non-finite parameters
+    run = train_grid(data, [1], [8], epochs=2, learning_rate=10.0)  # Adam: finite parameters, the loss above its start
+    assert all(torch.isfinite(block).all() for block in run.trained.final.layers)
+    assert run.trained.loss[0, -1] > run.trained.initial_loss[0] and run.diverged.tolist() == [True]
 
 
 def test_snapshots_of_the_last_epochs_are_kept():

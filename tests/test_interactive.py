@@ -72,6 +72,23 @@ def test_the_variant_menu_shows_exactly_one_variants_traces_at_a_time():
     assert shown[2]["y"] == second["data"][2]["y"] != first["data"][2]["y"]
 
 
+def test_the_variant_menu_switches_tick_values_and_labels_too():
+    def spec(ticks):
+        return interactive.figure([], [{"x": "N", "y": "gap", **({"x_axis": interactive._labelled(ticks)} if ticks else {})}])
+
+    menu = interactive.with_menu({"a": spec([1, 10]), "b": spec([1, 3, 30]), "c": spec(None)})
+    axes = [button["args"][1] for button in menu["layout"]["updatemenus"][0]["buttons"]]
+    assert (axes[0]["xaxis.tickvals"], axes[0]["xaxis.ticktext"]) == ([1.0, 10.0], ["1", "10"])
+    assert (axes[1]["xaxis.tickvals"], axes[1]["xaxis.ticktext"]) == ([1.0, 3.0, 30.0], ["1", "3", "30"])
+    assert axes[2]["xaxis.tickvals"] is None and axes[2]["xaxis.ticktext"] is None  # back to automatic ticks
+    assert "yaxis.tickvals" in axes[0] and axes[0]["yaxis.tickvals"] is None
+
+
+def test_seeds_without_a_value_are_not_drawn():
+    trace = interactive.seeds("a", [1, 1, 10], [0.5, float("nan"), 0.25], [0, 1, 2], panel=0, colour="C0")
+    assert trace["y"] == [0.5, 0.25] and trace["x"] == [1.0, 10.0] and [c[0] for c in trace["customdata"]] == [0, 2]
+
+
 def test_missing_values_become_null_not_nan():
     assert interactive._numbers([1.234567, float("nan"), float("inf")]) == [1.2346, None, None]
 

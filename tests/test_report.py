@@ -43,7 +43,7 @@ def test_loss_spikes_are_sudden_rises_after_the_first_epochs():
     loss[1, [7, 10]] = [0.9, 0.61]  # epochs 8 and 11: more than twice, and 0.05 above, the lowest loss before
     loss[2] = np.geomspace(0.07, 0.005, 12)  # converging towards zero ...
     loss[2, 9] = 0.012  # ... with a wobble: twice the lowest before, but only 0.005 above it
-    trained = type("T", (), {"loss": loss})()
+    trained = type("T", (), {"loss": loss, "diverged": np.zeros(3, dtype=bool)})()
     run = GridRun(penalties=np.array([1.0, 10.0, 100.0]), seeds=np.array([0, 0, 0]), trained=trained,
                   diagnostic_epochs=[0], diagnostics={"gradient_ratio": np.ones((3, 1))})
     result = SweepResult(SweepConfig(seeds=1, epochs=12), pd.DataFrame(), _training_table(run), pd.DataFrame(), np.zeros((1, 10, 10)), {})

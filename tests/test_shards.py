@@ -21,6 +21,10 @@ TINY = [
     ("catastrophic-forgetting", {"seeds": 4, "phase1_epochs": 3, "phase2_epochs": 2, "phase1_examples": 400,
                                  "learning_rates": [0.0001, 0.01], "replay_ratios": [0, 0.2], "ewc_strengths": [1000]}, 2),
 ]
+DIVERGED = [  # some networks diverge (phase 2 at a learning rate of 10), the others not
+    ("catastrophic-forgetting", {"seeds": 3, "phase1_epochs": 3, "phase2_epochs": 2, "phase1_examples": 400,
+                                 "learning_rates": [0.001, 10], "replay_ratios": [0], "ewc_strengths": []}, 2),
+]
 WALL_CLOCK = ("wall_seconds", "shards")  # results.json keys that may differ
 
 
@@ -28,7 +32,8 @@ def _files(folder):
     return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("name, parameters, count", TINY, ids=[t[0] for t in TINY])
+@pytest.mark.parametrize("name, parameters, count", TINY + DIVERGED,
+                         ids=[t[0] for t in TINY] + [f"{t[0]}-diverged" for t in DIVERGED])
 def test_a_sharded_sweep_writes_what_the_whole_sweep_writes(tmp_path, name, parameters, count):
     model = MODELS[name]
     config = model.config.from_overrides(parameters)

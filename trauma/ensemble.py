@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from . import blas
-from .mlp import MLPStack, backward, forward, init_member, with_ones
+from .mlp import MLPStack, backward, evaluate, forward, init_member, with_ones
 from .seeding import rng_for
 
 OPTIMIZERS = ("adam", "sgd")
@@ -49,11 +50,45 @@ class Trained:
     final: MLPStack
     loss: np.ndarray  # [M, epochs] mean minibatch loss of each epoch
     snapshots: dict  # epoch -> MLPStack after that epoch, for the epochs asked for
+    initial_loss: np.ndarray  # [M] loss over the whole training set at the start (`training_loss`)
 
-    @property
-    def finite(self) -> np.ndarray:
-        """[M] False where training diverged (non-finite parameters)."""
-        return torch.stack([torch.isfinite(block).flatten(1).all(1) for block in self.final.layers]).all(0).numpy()
+    @cached_property
+    def diverged(self) -> np.ndarray:
+        """[M] True where training diverged (`DIVERGED_FACTOR`)."""
+        finite = torch.stack([torch.isfinite(block).flatten(1).all(1) for block in self.final.layers]).all(0).numpy()
+        with np.errstate(invalid="ignore"):
+            return ~finite | ~(self.loss[:, -1] <= DIVERGED_FACTOR * self.initial_loss)
+
+
+# A network diverged when its parameters went non-finite, or when the mean loss of its
+# last epoch is not finite or is more than DIVERGED_FACTOR times its loss over its
+# training set at the start of training: with Adam, parameters can stay finite while
+# the loss explodes. Measured: the book's networks end at 0.34 times their initial loss
+# at most (0.93 in the linear variant, whose loss the trauma examples dominate); barely
+# trained ones (Model 1, 2 epochs of 300 examples) at up to 1.12 times, so a factor of
+# 1 would call training noise divergence. At a learning rate of 10, Model 1's networks
+# end at 0.3 to 10^7 times, Model 3's at 2.8 to 5.6, Model 4's phase 2 at 548 and more;
+# Model 2's at 1.06 to 1.29 (stuck near chance, not diverged by this rule), at a
+# learning rate of 100 at 1.75 to 678. diverged_text says so in words.
+DIVERGED_FACTOR = 2.0
+
+
+def diverged_text(diverged: int, total: int) -> str:
+    """The sentence a page gives on how many of its `total` networks diverged."""
+    if diverged == 0:
+        return f"None of the {total} networks diverged."
+    pronoun = "it is" if diverged == 1 else "they are"
+    return (f"{diverged} of the {total} networks diverged (their training loss ended at more than {DIVERGED_FACTOR:g} "
+            f"times its value at initialisation, or not finite); {pronoun} left out of every mean, interval, fit and "
+            "figure on this page.")
+
+
+def training_loss(stack: MLPStack, x: torch.Tensor, encoded: torch.Tensor, members: Members, loss) -> np.ndarray:
+    """[M] each member's weighted mean loss over its whole training set (x [D, N, in],
+    `encoded` targets [D, N, ...]), every example once."""
+    rows, num_examples = torch.as_tensor(members.data, dtype=torch.long), x.shape[1]
+    target, scale = loss.scaled_targets(encoded[rows], members.weights, torch.full((num_examples,), float(num_examples)))
+    return loss.value_and_grad(evaluate(stack, x[rows]), target, scale)[0].numpy()
 
 
 def epoch_order(num_examples: int, rng: np.random.Generator, extra_visits=()) -> np.ndarray:
@@ -162,10 +197,12 @@ def joined(grids, num_members: int) -> Trained:
         return scattered([(members, pick(trained)) for members, trained in grids], dims, num_members)
 
     loss = np.empty((num_members, first.loss.shape[1]), dtype=first.loss.dtype)
+    initial_loss = np.empty(num_members, dtype=first.initial_loss.dtype)
     for members, trained in grids:
-        loss[members] = trained.loss
+        loss[members], initial_loss[members] = trained.loss, trained.initial_loss
     return Trained(initial=stack(lambda t: t.initial), final=stack(lambda t: t.final), loss=loss,
-                   snapshots={epoch: stack(lambda t, e=epoch: t.snapshots[e]) for epoch in first.snapshots})
+                   snapshots={epoch: stack(lambda t, e=epoch: t.snapshots[e]) for epoch in first.snapshots},
+                   initial_loss=initial_loss)
 
 
 def train_ensemble(
@@ -209,6 +246,7 @@ def train_ensemble(
         initial = initial_stack(dims, members.seed)
     elif initial.members != num_members or initial.dims != list(dims):
         raise ValueError(f"initial stack must hold {num_members} members of sizes {list(dims)}")
+    initial_loss = training_loss(initial, x, encoded, members, loss)  # before training: its buffers are not yet taken
     length = num_examples + len(extra_visits)
     starts = range(0, length, batch_size)
     sizes = torch.tensor([min(batch_size, length - start) for start in starts], dtype=torch.float32)
@@ -246,7 +284,7 @@ def train_ensemble(
     mean_loss = np.empty((num_members, epochs), dtype=np.float32)
     for part, part_losses in zip(parts, losses):
         mean_loss[part.members] = part_losses.mean(-1).numpy()
-    return Trained(initial=initial, final=final, loss=mean_loss, snapshots=snapshots)
+    return Trained(initial=initial, final=final, loss=mean_loss, snapshots=snapshots, initial_loss=initial_loss)
 
 
 # A loss spike: an epoch (after the first SPIKE_SKIP, still learning) whose mean loss
@@ -269,26 +307,32 @@ def loss_curve(loss: np.ndarray) -> dict[str, np.ndarray]:
     return {"loss": with_start, "loss_over_lowest": with_start / lowest_before, "spike": spike}
 
 
-def training_table(loss: np.ndarray, members: dict, per_epoch: dict | None = None):
+def training_table(trained: Trained, members: dict, per_epoch: dict | None = None):
     """The tidy training table of a grid: one row per member and point 0 (initialisation)
     to `epochs`, with the member's columns (`members`: name -> [M], e.g. its penalty and
-    seed), the epoch, `loss_curve`'s columns and the model's own per-epoch columns
-    (`per_epoch`: name -> [M, epochs + 1])."""
-    curve = loss_curve(loss)
+    seed), whether it diverged, the epoch, `loss_curve`'s columns and the model's own
+    per-epoch columns (`per_epoch`: name -> [M, epochs + 1]); NaN for diverged members."""
+    gone = trained.diverged
+    curve = loss_curve(np.where(gone[:, None], np.nan, trained.loss))
+    per_epoch = {name: np.where(gone[:, None], np.nan, values) for name, values in (per_epoch or {}).items()}
     num_members, num_points = curve["loss"].shape
     return pd.DataFrame({
         **{name: np.repeat(values, num_points) for name, values in members.items()},
+        "diverged": np.repeat(gone, num_points),
         "epoch": np.tile(np.arange(num_points), num_members),
         **{name: values.ravel() for name, values in curve.items()},
-        **{name: np.asarray(values).ravel() for name, values in (per_epoch or {}).items()},
+        **{name: np.asarray(values).ravel() for name, values in per_epoch.items()},
     })
 
 
 def spike_counts(training, keys: list[str]):
     """Per network (rows of a training table identified by `keys`): how many epochs
     spiked, and the largest epoch loss over the lowest before it, after the first epochs (NaN
-    for runs too short to count)."""
-    members = training[keys].drop_duplicates()
+    for runs too short to count, and for diverged networks)."""
+    members = training[keys + ["diverged"]].drop_duplicates(keys)
     counted = training[training.epoch > SPIKE_SKIP]
     found = counted.groupby(keys).agg(spikes=("spike", "sum"), peak=("loss_over_lowest", "max")).reset_index()
-    return members.merge(found, on=keys, how="left").fillna({"spikes": 0})
+    table = members.merge(found, on=keys, how="left").fillna({"spikes": 0})
+    if table.diverged.any():
+        table.loc[table.diverged, ["spikes", "peak"]] = np.nan
+    return table.drop(columns="diverged")

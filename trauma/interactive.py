@@ -107,14 +107,17 @@ def points(name, x, x_low, x_high, y, y_low, y_high, n, labels, *, panel, colour
 def seeds(name, x, y, seed, *, panel, colour, log_x=False, spread=0.0, labels=None, scale_y=np.asarray) -> dict:
     """Every seed as a point, spread a little sideways around its x (in log units on
     a log axis) so that equal values stay visible; hover names the seed and shows
-    its value (y drawn through `scale_y`, as `points`)."""
-    x = np.asarray(x, dtype=float)
+    its value (y drawn through `scale_y`, as `points`). Seeds without a value (NaN:
+    a diverged network) are not drawn."""
+    x, y, seed = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(seed)
     offsets = np.zeros(len(x))
     if spread:  # the same offset for a seed wherever it appears, as in the static figures
-        ranks = np.unique(np.asarray(seed), return_inverse=True)[1]
+        ranks = np.unique(seed, return_inverse=True)[1]
         offsets = np.linspace(-spread, spread, ranks.max() + 1)[ranks] if ranks.max() > 0 else offsets
-    shown = x * 10**offsets if log_x else x + offsets
-    labels = [name] * len(x) if labels is None else list(labels)
+    keep = np.isfinite(y)
+    shown = (x * 10**offsets if log_x else x + offsets)[keep]
+    labels = np.array([name] * len(x) if labels is None else list(labels), dtype=object)[keep]
+    y, seed = y[keep], seed[keep]
     return {"type": "scatter", "mode": "markers", "name": f"{name}: seeds", "legendgroup": name, "showlegend": False,
             "x": _numbers(shown), "y": _numbers(scale_y(y)), "marker": {**SEED_MARKER, "color": to_hex(colour)},
             "customdata": [[int(s), label, value] for s, label, value in zip(seed, labels, _numbers(y))],
@@ -148,7 +151,8 @@ def figure(traces: list[dict], panels: list[dict], height: int | None = None, co
 def with_menu(figures: dict[str, dict], label: str = "variant") -> dict:
     """One figure per variant (name -> figure) joined into one, with a menu that
     shows one variant at a time: the first is shown first. Switching also sets each
-    axis's type and autorange, since variants may need different axes."""
+    axis's type and autorange, and its tick values and labels where the variant
+    sets them, since variants may need different axes."""
     names = list(figures)
     data, owner = [], []
     for index, name in enumerate(names):
@@ -159,7 +163,8 @@ def with_menu(figures: dict[str, dict], label: str = "variant") -> dict:
     for index, name in enumerate(names):
         layout = figures[name]["layout"]
         axes = {f"{key}.{part}": value for key, axis in layout.items() if key.startswith(("xaxis", "yaxis"))
-                for part, value in (("type", axis["type"]), ("autorange", True))}
+                for part, value in (("type", axis["type"]), ("autorange", True),
+                                    *((tick, axis.get(tick)) for tick in ("tickvals", "ticktext")))}
         buttons.append({"label": name, "method": "update", "args": [{"visible": [o == index for o in owner]}, axes]})
     layout = dict(figures[names[0]]["layout"])
     layout["margin"] = {**layout["margin"], "t": 80}

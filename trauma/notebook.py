@@ -39,6 +39,15 @@ def glue_test(key: str, test: dict, words: tuple[str, str, str], scale: float = 
     glue_value(f"{key}_word", dict(zip(("positive", "negative", "none"), words))[test["direction"]])
 
 
+def glue_diverged(diverged: int, total: int) -> None:
+    """Glue diverged_n, diverged_total and diverged_text (`trauma.ensemble.diverged_text`)."""
+    from .ensemble import diverged_text
+
+    glue_value("diverged_n", int(diverged))
+    glue_value("diverged_total", int(total))
+    glue_value("diverged_text", diverged_text(int(diverged), int(total)))
+
+
 class _Figure:
     """A figure in both forms: its Plotly specification (the HTML book draws it) and
     its static PNG (the PDF, and Jupyter without Plotly, show that), one output."""

@@ -123,7 +123,8 @@ def summary_header(title: str, parameters: dict, metadata: dict) -> list[str]:
         "Parameters: " + ", ".join(f"{k}={v}" for k, v in parameters.items()),
         f"Seeds: {metadata['seeds']}",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in metadata["versions"].items()),
-        f"Wall time: {metadata['wall_seconds']} s; diverged networks: {metadata['diverged_members']}",
+        f"Wall time: {metadata['wall_seconds']} s; diverged networks: {metadata['diverged_members']}"
+        + (" (left out of every mean: its n counts the seeds used)" if metadata["diverged_members"] else ""),
         "",
     ]
 

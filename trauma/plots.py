@@ -23,6 +23,8 @@ def _penalty_axis(ax, penalties) -> None:
         ax.set_xscale("log")
     else:  # lambda = 0 cannot sit on a log axis
         ax.set_xscale("symlog", linthresh=1.0)
+    if not np.isfinite(ax.dataLim.intervalx).all():  # nothing drawn: every network diverged
+        ax.set_xlim(min(penalties), max(penalties))
     ax.set_xlabel("penalty magnitude $\\lambda$")
 
 

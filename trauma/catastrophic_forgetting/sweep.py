@@ -98,10 +98,14 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     chosen = strategies(config)
     phase2 = train_phase2(data, seeds, phase1.final, chosen, config.phase2_epochs, config.batch_size, config.eval_epochs)
     joint = train_joint(data, seeds, config.hidden_dims, config.phase1_epochs, config.batch_size) if config.joint else None
-    networks, curves, weights = _evaluate(data, phase1.final, phase2, None if joint is None else joint.final, config)
+    # a phase-2 network diverged when it or its seed's phase-1 network did
+    diverged = {"phase2": phase2.trained.diverged | phase1.diverged[[seeds.index(s) for s in phase2.seeds]],
+                "joint": None if joint is None else joint.diverged}
+    networks, curves, weights = _evaluate(data, phase1.final, phase2, None if joint is None else joint.final, config, diverged)
     metadata = run_metadata("catastrophic_forgetting", config.as_dict(), seeds, time.perf_counter() - started,
-                            diverged_members=int((~phase2.trained.finite).sum() + (~phase1.finite).sum()))
-    training = training_table(phase1.loss, {"seed": np.asarray(seeds)})
+                            diverged_members=int(phase2.trained.diverged.sum() + phase1.diverged.sum()
+                                                 + (0 if joint is None else joint.diverged.sum())))
+    training = training_table(phase1, {"seed": np.asarray(seeds)})
     return SweepResult(config, networks, curves, weights, training, metadata,
                        {"phase1": phase1.final, "phase2": phase2, "joint": None if joint is None else joint.final})
 
@@ -146,7 +150,9 @@ def _scores(stack, data: list[SeedData], rows: np.ndarray) -> dict:
     }
 
 
-def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig):
+def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig, diverged: dict):
+    """The networks, curves and weights tables; `diverged` ("phase2": [M], "joint":
+    [S] or None) flags networks whose results become NaN."""
     seeds = np.asarray(config.seed_list)
     index = np.arange(len(seeds))
     before = _scores(phase1, data, index)
@@ -163,17 +169,18 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig):
     for name, values in [("phase2", per_epoch)] + ([("joint", [joint_scores])] if joint is not None else []):
         entries = members if name == "phase2" else [(None, i, i) for i in index]
         for strategy, m, i in entries:
-            average = {k: float(np.mean([v[k][m] for v in values])) for k in values[0]}
-            final = {k: float(values[-1][k][m]) for k in values[0]}
+            gone = bool(diverged[name][m])
+            average = {k: np.nan if gone else float(np.mean([v[k][m] for v in values])) for k in values[0]}
+            final = {k: np.nan if gone else float(values[-1][k][m]) for k in values[0]}
             row = {
                 "seed": int(seeds[i]),
                 "strategy": strategy_name(strategy) if strategy else "joint",
                 "learning_rate": strategy.learning_rate if strategy else np.nan,
                 "replay_ratio": strategy.replay if strategy else np.nan,
                 "ewc_strength": strategy.ewc if strategy else np.nan,
-                "accuracy_before": float(before["accuracy"][i]),
-                "therapy_before": float(before["success"][i]),
-                "mse_before": float(before["mse"][i]),
+                "diverged": gone,
+                **{f"{k}_before": np.nan if gone else float(before[b][i])
+                   for k, b in (("accuracy", "accuracy"), ("therapy", "success"), ("mse", "mse"))},
                 "mse_baseline": float(baseline[i]),
             }
             for suffix, scores in (("", average), ("_final", final)):
@@ -186,15 +193,17 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig):
 
     names = [strategy_name(s) for s in phase2.strategies]
     epochs_axis = np.asarray(phase2.epochs)
+    gone = diverged["phase2"][:, None]
+    accuracy, success = np.where(gone, np.nan, phase2.accuracy), np.where(gone, np.nan, phase2.therapy_success)
     curves = pd.DataFrame({
         "strategy": np.repeat(names, len(epochs_axis)),
         "seed": np.repeat(phase2.seeds, len(epochs_axis)),
         "epoch": np.tile(epochs_axis, len(names)),
-        "accuracy": phase2.accuracy.ravel(),
-        "retention": (phase2.accuracy / phase2.accuracy[:, :1]).ravel(),
-        "therapy_success": phase2.therapy_success.ravel(),
+        "accuracy": accuracy.ravel(),
+        "retention": (accuracy / accuracy[:, :1]).ravel(),
+        "therapy_success": success.ravel(),
     })
-    change = weight_change(phase2.trained.final, phase1.select(rows))
+    change = np.where(gone, np.nan, weight_change(phase2.trained.final, phase1.select(rows)))
     weights = pd.DataFrame([{"strategy": names[m], "seed": int(phase2.seeds[m]), "layer": layer, "relative_change": change[m, layer]}
                             for m in range(len(names)) for layer in range(change.shape[1])])
     return pd.DataFrame(networks), curves, weights

@@ -42,8 +42,8 @@ class GridRun:
     diagnostics: dict  # name -> [M, len(diagnostic_epochs)]
 
     @property
-    def finite(self) -> np.ndarray:
-        return self.trained.finite
+    def diverged(self) -> np.ndarray:
+        return self.trained.diverged
 
 
 def train_grid(

@@ -109,7 +109,7 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         progress=progress,
     )
     metadata = run_metadata("extreme_penalty", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            trained_penalties=config.trained_penalties, diverged_members=int((~run.finite).sum()))
+                            trained_penalties=config.trained_penalties, diverged_members=int(run.diverged.sum()))
     return SweepResult(
         config=config,
         probes=_probe_table(run, data),
@@ -179,7 +179,7 @@ def _probe_table(run: GridRun, data: list[SeedData]) -> pd.DataFrame:
     labels = labels[torch.arange(len(run.seeds)) % len(data)]
     epochs = sorted(run.trained.snapshots)
     per_epoch = [_cell_metrics(_predictions(run.trained.snapshots[e], probe_x), labels, cells) for e in epochs]
-    diverged = ~run.finite[:, None]
+    diverged = run.diverged[:, None]
     values = {
         "overcorrection": np.mean([o for o, _ in per_epoch], axis=0),
         "accuracy": np.mean([a for _, a in per_epoch], axis=0),
@@ -199,7 +199,7 @@ def _probe_table(run: GridRun, data: list[SeedData]) -> pd.DataFrame:
             "group": np.tile([p.group for p in layout], num_members),
             "distance": np.tile([p.distance for p in layout], num_members),
             "n": np.tile([len(p.labels) for p in layout], num_members),
-            "diverged": np.repeat(~run.finite, num_cells),
+            "diverged": np.repeat(run.diverged, num_cells),
             "evaluated_epochs": f"{epochs[0]}-{epochs[-1]}",
         }
     )
@@ -215,7 +215,7 @@ def _training_table(run: GridRun) -> pd.DataFrame:
     for name, values in run.diagnostics.items():
         diagnostics[name] = np.full((len(run.seeds), run.trained.loss.shape[1] + 1), np.nan)
         diagnostics[name][:, run.diagnostic_epochs] = values
-    return training_table(run.trained.loss, {"penalty": run.penalties, "seed": run.seeds}, diagnostics)
+    return training_table(run.trained, {"penalty": run.penalties, "seed": run.seeds}, diagnostics)
 
 
 def _weights_table(run: GridRun, config: SweepConfig) -> pd.DataFrame:
@@ -246,5 +246,5 @@ def _weights_table(run: GridRun, config: SweepConfig) -> pd.DataFrame:
         }
     )
     for name, values in columns.items():
-        table[name] = values.ravel()
+        table[name] = np.where(run.diverged[:, None], np.nan, values).ravel()
     return table

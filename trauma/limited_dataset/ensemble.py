@@ -30,8 +30,8 @@ class GridRun:
     trained: Trained
 
     @property
-    def finite(self) -> np.ndarray:
-        return self.trained.finite
+    def diverged(self) -> np.ndarray:
+        return self.trained.diverged
 
 
 def train_grid(

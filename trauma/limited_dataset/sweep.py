@@ -88,8 +88,8 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     )
     networks, precision_by_seed = _evaluate(run, sets, config)
     metadata = run_metadata("limited_dataset", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            diverged_members=int((~run.finite).sum()), reference_precision=_precision(precision_by_seed))
-    training = training_table(run.trained.loss, {"caregivers": run.counts, "seed": run.seeds})
+                            diverged_members=int(run.diverged.sum()), reference_precision=_precision(precision_by_seed))
+    training = training_table(run.trained, {"caregivers": run.counts, "seed": run.seeds})
     return SweepResult(config, networks, training, _fits(networks, config), metadata, run, precision_by_seed)
 
 
@@ -151,7 +151,7 @@ def _evaluate(run: GridRun, sets: dict, config: SweepConfig):
                      "population_mse": np.broadcast_to(population_mse, test.shape),
                      "excess_mse": test - reference_mse, "train_mse": train, "gap": test - train}
         for m, (count, seed) in enumerate(members):
-            ok = run.finite[m]
+            ok = not run.diverged[m]
             row = {"caregivers": int(count), "seed": int(seed), "train_examples": int(run.sizes[m]), "test_set": test_set,
                    "diverged": not ok}
             for name, values in per_epoch.items():

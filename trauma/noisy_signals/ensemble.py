@@ -35,8 +35,8 @@ class GridRun:
     clean_fit: np.ndarray  # [M, epochs + 1] share of correct in-context training labels it predicts
 
     @property
-    def finite(self) -> np.ndarray:
-        return self.trained.finite
+    def diverged(self) -> np.ndarray:
+        return self.trained.diverged
 
 
 def train_grid(

@@ -53,12 +53,13 @@ def network_metrics(p: np.ndarray, labels: np.ndarray, p_train: np.ndarray) -> d
 def _seed_moments(p: np.ndarray, counts: np.ndarray):
     """For subsets of the seeds (counts [R, S]: how often each seed is used) of p
     [S, n]: the standard deviation across those seeds at every input [R, n] and how
-    many of them predict 1 there [R, n]."""
+    many of them predict 1 there [R, n]; NaN for fewer than two seeds (the others diverged)."""
     draws = counts.sum(1, keepdims=True)
-    mean = counts @ p / draws
-    squares = np.einsum("rs,rsn->rn", counts, (p[None] - mean[:, None]) ** 2)  # centred: no cancellation
     votes = counts @ (p > 0.5).astype(float)
-    return np.sqrt(squares / (draws - 1)), votes
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = counts @ p / draws
+        squares = np.einsum("rs,rsn->rn", counts, (p[None] - mean[:, None]) ** 2)  # centred: no cancellation
+        return np.sqrt(squares / np.where(draws > 1, draws - 1, np.nan)), votes
 
 
 def jackknife_counts(num_seeds: int) -> np.ndarray:
@@ -80,6 +81,8 @@ def interval(values: np.ndarray) -> tuple[float, float, float]:
     from all seeds, and a 95 % interval of +- t(S - 1) jackknife standard errors."""
     estimate, left_out = float(values[0]), np.asarray(values[1:], dtype=float)
     n = len(left_out)
+    if n < 2:  # too few seeds (the others diverged) for an interval
+        return estimate, float("nan"), float("nan")
     error = np.sqrt((n - 1) / n * ((left_out - left_out.mean()) ** 2).sum())
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * error
     return estimate, estimate - half, estimate + half

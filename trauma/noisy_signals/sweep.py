@@ -10,7 +10,8 @@ Tables:
 - `networks`  one row per network (noise level x seed) x subset: accuracy, confidence
               collapse, confidence, calibration error.
 - `ensemble`  one row per noise level x subset: instability, variance and
-              disagreement across the seeds, with jackknife intervals over seeds.
+              disagreement across the seeds (those without a diverged network at
+              any level), with jackknife intervals over seeds.
 - `jackknife` the same with each seed left out in turn (`left_out`; -1: none), so that
               differences between levels get jackknife intervals too.
 - `training`  one row per network x epoch (0 = initialisation): mean training loss,
@@ -97,7 +98,7 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
          for level in config.noise_levels for i, seed in enumerate(config.seed_list)]
     )
     metadata = run_metadata("noisy_signals", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            diverged_members=int((~run.finite).sum()))
+                            diverged_members=int(run.diverged.sum()))
     return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent, metadata, run)
 
 
@@ -135,7 +136,8 @@ def _evaluate(run: GridRun, config: SweepConfig):
     """Per-network and across-seed metrics on every subset, averaged over the kept
     epochs, and the power-law fit of the in-context variance."""
     levels, num_seeds = config.noise_levels, config.seeds
-    counts = jackknife_counts(num_seeds)
+    kept = ~run.diverged.reshape(len(levels), num_seeds).any(0)  # across seeds: the seeds without a diverged network
+    counts = jackknife_counts(int(kept.sum()))
     epochs = sorted(run.trained.snapshots)
     network_rows, ensemble_rows, jackknife_rows, variance_by_level = [], [], [], {}
     for subset, (x, labels, context) in _subsets().items():
@@ -144,18 +146,18 @@ def _evaluate(run: GridRun, config: SweepConfig):
         p_train = np.stack([training_distribution(labels, level, config.noise_model, context) for level in run.levels])
         for m in range(len(run.seeds)):
             values = [network_metrics(p[m : m + 1], labels, p_train[m]) for p in per_epoch]
-            row = {"noise": run.levels[m], "seed": int(run.seeds[m]), "subset": subset, "n": len(labels), "diverged": not run.finite[m]}
+            row = {"noise": run.levels[m], "seed": int(run.seeds[m]), "subset": subset, "n": len(labels), "diverged": bool(run.diverged[m])}
             for name in values[0]:
-                row[name] = float(np.mean([v[name][0] for v in values])) if run.finite[m] else np.nan
-                row[f"{name}_final"] = float(values[-1][name][0]) if run.finite[m] else np.nan
+                row[name] = float(np.mean([v[name][0] for v in values])) if not run.diverged[m] else np.nan
+                row[f"{name}_final"] = float(values[-1][name][0]) if not run.diverged[m] else np.nan
             network_rows.append(row)
         for i, level in enumerate(levels):
-            members = slice(i * num_seeds, (i + 1) * num_seeds)
+            members = i * num_seeds + np.flatnonzero(kept)
             found = [ensemble_metrics(p[members], counts) for p in per_epoch]
-            row = {"noise": level, "subset": subset, "seeds": num_seeds}
+            row = {"noise": level, "subset": subset, "seeds": len(members)}
             averages = {name: np.mean([f[name] for f in found], axis=0) for name in ENSEMBLE_COLUMNS}  # over the kept epochs
             jackknife_rows += [{"noise": level, "subset": subset, "left_out": left_out, **{n: float(v[i]) for n, v in averages.items()}}
-                               for i, left_out in enumerate([-1, *range(num_seeds)])]
+                               for i, left_out in enumerate([-1, *np.flatnonzero(kept).tolist()])]
             for name in ENSEMBLE_COLUMNS:
                 averaged = averages[name]
                 row[name], row[f"{name}_low"], row[f"{name}_high"] = interval(averaged)
@@ -172,5 +174,5 @@ def _evaluate(run: GridRun, config: SweepConfig):
 
 
 def _training_table(run: GridRun) -> pd.DataFrame:
-    return training_table(run.trained.loss, {"noise": run.levels, "seed": run.seeds},
+    return training_table(run.trained, {"noise": run.levels, "seed": run.seeds},
                           {"memorised": run.memorised, "clean_fit": run.clean_fit})

@@ -128,13 +128,18 @@ def open_pool(workers: int | None = None, scheduler: str | None = None, threads:
 
 
 def task_threads(pool, tasks: int) -> int | None:
-    """Torch threads for each task (OMP_NUM_THREADS): this machine's cores shared by
-    the tasks that run side by side on it; None (the worker's own setting) on a
-    remote cluster or when a task runs alone."""
+    """Torch threads for each of `tasks` tasks: this machine's cores shared by the
+    tasks that run side by side on it; None on a remote cluster, where each task takes
+    every core of its worker's machine (`cores()` there)."""
     if pool.remote:
         return None
-    side_by_side = min(pool.slots, tasks)
-    return None if side_by_side <= 1 else max(1, (os.cpu_count() or 1) // side_by_side)
+    return max(1, cores() // min(pool.slots, tasks))
+
+
+def cores() -> int:
+    """The cores this process may use. (Dask starts its workers with OMP_NUM_THREADS=1,
+    so a task sets its threads itself.)"""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _dask_installed() -> bool:

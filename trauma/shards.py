@@ -67,15 +67,21 @@ def shards_for_budget(seeds: int, estimate: tuple[float, float], budget_gb: floa
     return min(seeds, math.ceil(seeds * per_seed / room))
 
 
-def run_shard(model, config, seeds: list[int], progress: bool = False, threads: int | None = None):
+def run_shard(model, config, seeds: list[int], progress: bool = False):
     """One shard, the unit of work: the sweep `config` of `model` (trauma/models.py)
-    on `seeds` alone. Its SweepResult depends on nothing else. `threads`: torch's
-    threads in this process (a worker running one shard at a time), if given."""
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    on `seeds` alone. Its SweepResult depends on nothing else."""
     return model.run_sweep(config.for_seeds(seeds), progress=progress)
+
+
+def _shard_task(model, config, seeds: list[int], threads: int | None):
+    """One shard as a pool's task, on a worker that runs one at a time: torch's threads
+    first (`cluster.task_threads`; None: every core of the worker's machine)."""
+    import torch
+
+    from .cluster import cores
+
+    torch.set_num_threads(threads or cores())
+    return run_shard(model, config, seeds)
 
 
 def run_sharded(model, config, shards: int, progress: bool = False, pool=None):
@@ -92,7 +98,7 @@ def run_sharded(model, config, shards: int, progress: bool = False, pool=None):
     from .cluster import task_threads
 
     threads = task_threads(pool, shards)
-    futures = [pool.submit(run_shard, model, config, seeds, key=f"shard-{number}", threads=threads)
+    futures = [pool.submit(_shard_task, model, config, seeds, threads, key=f"shard-{number}")
                for number, seeds in enumerate(parts, 1)]
     position, results = {future: i for i, future in enumerate(futures)}, [None] * shards
     for done, (future, result, error) in enumerate(pool.completed(futures), 1):

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from . import integrity, paths
+from .cluster import cores
 
 KERNEL = "python3"
 
@@ -49,7 +50,7 @@ def bundle_of(name: str, root: Path, relative_paths) -> dict:
 def execute_run(spec: dict, files: dict, *inputs: dict, scratch: str | None = None, threads: int | None = None) -> dict:
     """Execute the run `spec` (see `trauma.pipeline.spec_of`) in a temporary book and
     return its bundle. `scratch`: where the temporary book goes (default: the
-    system's); `threads`: OMP_NUM_THREADS for its kernel (default: left as it is)."""
+    system's); `threads`: torch's threads in its kernel (default: every core here)."""
     failed = [bundle["name"] for bundle in inputs if bundle["error"]]
     if failed:
         return {"name": spec["name"], "error": f"not executed: it reads {', '.join(failed)}, which failed", "files": {}}
@@ -67,9 +68,9 @@ def execute_run(spec: dict, files: dict, *inputs: dict, scratch: str | None = No
             for relative, content in bundle.items():
                 (root / relative).parent.mkdir(parents=True, exist_ok=True)
                 (root / relative).write_bytes(content)
-        env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_PARENT=str(os.getpid()))
-        if threads:
-            env["OMP_NUM_THREADS"] = str(threads)
+        threads = str(threads or cores())
+        env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_PARENT=str(os.getpid()), OMP_NUM_THREADS=threads,
+                   MKL_NUM_THREADS=threads)
         done = subprocess.run([sys.executable, "-m", "trauma.task", json.dumps(spec)], env=env, cwd=root,
                               capture_output=True, text=True)
         error = None

@@ -30,10 +30,13 @@ BIN = Path(sys.executable).parent
 
 
 def results_files(root: Path) -> dict[str, bytes]:
-    """Every results file of the book, but results.json (it records wall time and threads)."""
+    """Every results file of the book, but results.json (it records wall time and
+    threads) and the wall-time line of summary.txt."""
     results = root / "book/generated/results"
-    return {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("*"))
-            if p.is_file() and p.name != "results.json"}
+    files = {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("*"))
+             if p.is_file() and p.name != "results.json"}
+    return {name: b"".join(line for line in content.splitlines(True) if not line.startswith(b"Wall time"))
+            if name.endswith("summary.txt") else content for name, content in files.items()}
 
 
 def fresh(root: Path) -> None:

@@ -24,7 +24,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 book: $(INSTALLED)
 	$(BIN)/trauma book
 
-# Sphinx's LaTeX builder (settings in _config.yml, tables in trauma/book_extension.py),
+# Sphinx's LaTeX builder (settings in _config.yml, tables in trauma/book/extension.py),
 # then pdflatex through latexmk, stopping at the first LaTeX error.
 pdf: $(INSTALLED) texlive
 	$(BIN)/jupyter-book build . --builder latex -W -n --keep-going

@@ -102,14 +102,14 @@ def sweep_seconds(name: str) -> tuple[float, int]:
     model = MODELS[name]
     config = model.config()
     started = time.perf_counter()
-    result = model.run_sweep(config)
+    model.run_sweep(config)
     seconds = time.perf_counter() - started
-    return seconds, config.networks if isinstance(result.run, dict) else len(result.run.seeds)  # Model 4: three grids
+    return seconds, config.networks
 
 
 def bare_training_seconds(seeds: int, penalties, epochs: int) -> tuple[float, int]:
     """The trainer alone (no diagnostics, no evaluation) on a grid of seeds x penalties."""
-    from trauma.ensemble import Members, train_ensemble
+    from trauma.numerics.trainer import Members, Training, train_ensemble
     from trauma.extreme_penalty.dataset import make_seed_data
     from trauma.extreme_penalty.model import LOSS, example_weights, layer_dims
     import numpy as np
@@ -122,7 +122,7 @@ def bare_training_seconds(seeds: int, penalties, epochs: int) -> tuple[float, in
     member_data = np.tile(np.arange(seeds), len(penalties))
     members = Members(member_data, member_data, example_weights(mask[member_data], torch.tensor(np.repeat(penalties, seeds))))
     started = time.perf_counter()
-    train_ensemble(x, y, members, layer_dims([64, 32, 16]), LOSS, epochs=epochs)
+    train_ensemble(x, y, members, layer_dims([64, 32, 16]), LOSS, Training(epochs=epochs))
     return time.perf_counter() - started, len(members)
 
 
@@ -202,6 +202,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    import trauma  # noqa: F401  (before torch: MKL's reproducible mode, see trauma/blas.py)
+    import trauma  # noqa: F401  (before torch: MKL's reproducible mode, see trauma/numerics/blas.py)
 
     main()

@@ -8,11 +8,11 @@ clean normal test set (mean [95 % CI] over 10 seeds) for each rate and for Adam.
     python benchmarks/tune_sgd.py
 """
 
-import trauma  # noqa: F401  (before torch: see trauma/blas.py)
+import trauma  # noqa: F401  (before torch: see trauma/numerics/blas.py)
 from trauma.extreme_penalty import report
 from trauma.extreme_penalty.config import SweepConfig
 from trauma.extreme_penalty.sweep import run_sweep
-from trauma.stats import format_ci
+from trauma.numerics.stats import format_ci
 
 RATES = (0.003, 0.01, 0.03, 0.1, 0.3)
 

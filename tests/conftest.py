@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trauma import paths
+from trauma.book import paths
 
 BIN = Path(sys.executable).parent
 BOOK_SOURCES = ["variants.yml", "_config.yml", "_toc.yml", "book", "notebooks"]

@@ -14,8 +14,10 @@ import nbformat
 import pytest
 import yaml
 
-from trauma import paths
-from trauma.variants import load_table
+from trauma.book import paths
+from trauma.book.variants import load_table
+
+from conftest import copy_book_sources
 
 REPO = paths.ROOT
 BIN = Path(sys.executable).parent
@@ -23,7 +25,7 @@ GLUE_KEYS = {  # a few keys each template's prose needs
     "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "fig_spikes", "tbl_predictions",
                         "tbl_hypotheses", "ex_rho08_mean", "ex_normal_word", "dist_at_high", "beyond_vs_at_word"},
     "penalty_dynamics": {"fig_loss", "fig_ratio", "fig_weights", "fig_profile", "safe_at_trauma_lam_mean"},
-    "comparison": {"tbl_headline", "tbl_final", "fig_comparison", "fig_explore", "realistic_correlation_rho08_mean",
+    "penalty_comparison": {"tbl_headline", "tbl_final", "fig_comparison", "fig_explore", "realistic_correlation_rho08_mean",
                    "off_manifold_adjacent_off_manifold_low", "realistic_effect_word", "stable_vs_realistic_spikes_word"},
     "noisy_signals": {"fig_metrics", "fig_instability", "fig_power", "fig_memorised", "tbl_predictions", "inst_in_diff_word",
                       "acc_in_diff_word", "exponent_verdict", "chance_top_word"},
@@ -92,13 +94,48 @@ def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
 
     after = _table_with(tmp_path, change)
     changed = {name for name in before if before[name].hash != after[name].hash}
-    assert changed == {"capacity", "comparison", "reproducibility"}
+    assert changed == {"capacity", "penalty_comparison", "reproducibility"}
 
     def change_source(table):
         next(v for v in table["variants"] if v["name"] == "realistic")["parameters"]["epochs"] = 40
 
     changed = {name for name, run in _table_with(tmp_path, change_source).items() if run.hash != before[name].hash}
-    assert changed == {"realistic", "comparison", "findings", "reproducibility"} | {n for n in before if n.startswith("dynamics")}
+    assert changed == {"realistic", "penalty_comparison", "findings", "reproducibility"} | {n for n in before if n.startswith("dynamics")}
+
+
+def test_editing_one_models_package_leaves_the_other_models_pages_up_to_date(tmp_path):
+    """In a copy of the source (imported instead of the checkout's) and of the book, with
+    every run recorded as executed: a comment added to a Model 3 file makes Model 3's
+    pages and the pages that read them stale, naming the file, and no other page."""
+    source = tmp_path / "source"
+    shutil.copytree(REPO / "trauma", source / "trauma", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "book").mkdir()
+    book = copy_book_sources(tmp_path / "book")
+    env = dict(os.environ, PYTHONPATH=str(source), TRAUMA_ROOT=str(book))
+    env.pop("TRAUMA_SMOKE", None)
+    recorded = subprocess.run(
+        [sys.executable, "-c", "import json; from trauma.book.variants import load_table; print(json.dumps("
+         "{n: [str(r.notebook), {'hash': r.hash, 'hash_parts': r.hash_parts, 'results': {}}] for n, r in load_table().items()}))"],
+        env=env, capture_output=True, text=True, check=True)
+    for notebook, metadata in json.loads(recorded.stdout).values():  # every run as if executed, its results recorded empty
+        Path(notebook).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nbformat.v4.new_notebook(metadata={"trauma": metadata}), notebook)
+
+    def status() -> dict[str, str]:
+        done = subprocess.run([str(BIN / "trauma"), "status"], env=env, capture_output=True, text=True, check=True)
+        rows = [line.split(None, 3) for line in done.stdout.splitlines()[1:-1]]
+        return {row[0]: " ".join(row[2:]) for row in rows}
+
+    assert all(state.startswith("up to date") for state in status().values())
+    edited = source / "trauma/limited_dataset/report.py"
+    edited.write_text(edited.read_text() + "# a comment\n")
+    after = status()
+    stale = {name for name, state in after.items() if state.startswith("stale")}
+    limited = {name for name in after if name.startswith("limited_")}
+    assert stale == limited | {"findings", "reproducibility"}
+    for name in limited:
+        assert "trauma source changed: trauma/limited_dataset/report.py" in after[name], after[name]
+    assert "limited_fixed changed" in after["findings"] and "trauma source" not in after["findings"]
 
 
 @pytest.mark.parametrize(
@@ -181,7 +218,7 @@ def test_the_findings_page_has_every_prediction_of_every_headline_page(smoke_boo
 
 def test_glued_tables_are_numbered_as_tables(smoke_book):
     root, _, _ = smoke_book
-    for page, tables in (("comparison/01_comparison", 2), ("catastrophic_forgetting/01_forgetting_default", 2),
+    for page, tables in (("penalty_comparison/01_penalty_comparison", 2), ("catastrophic_forgetting/01_forgetting_default", 2),
                          ("variants/01_realistic", 4)):
         html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
         numbers = re.findall(r'<span class="caption-number">(\w+) (\d+) </span>', html)
@@ -210,7 +247,7 @@ def test_a_variant_page_shows_its_parameters_once_and_links_its_files(smoke_book
 
 INTERACTIVE = {  # template: its interactive figure (a menu of every variant on the comparison pages)
     "extreme_penalty": "fig_overcorrection", "noisy_signals": "fig_metrics", "limited_dataset": "fig_generalisation",
-    "catastrophic_forgetting": "fig_tradeoff", "comparison": "fig_explore", "noisy_comparison": "fig_explore",
+    "catastrophic_forgetting": "fig_tradeoff", "penalty_comparison": "fig_explore", "noisy_comparison": "fig_explore",
     "limited_comparison": "fig_explore", "forgetting_comparison": "fig_explore",
 }
 
@@ -289,7 +326,7 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     generated = "book/generated/"
     pages = ["book/intro.html", "book/limited_dataset.html", f"{generated}variants/01_realistic.html",
              f"{generated}noisy_signals/01_noisy_spec.html", f"{generated}limited_dataset/01_limited_fixed.html",
-             f"{generated}catastrophic_forgetting/01_forgetting_default.html", f"{generated}comparison/01_comparison.html",
+             f"{generated}catastrophic_forgetting/01_forgetting_default.html", f"{generated}penalty_comparison/01_penalty_comparison.html",
              f"{generated}noisy_comparison/01_noisy_comparison.html", f"{generated}limited_comparison/01_limited_comparison.html",
              f"{generated}forgetting_comparison/01_forgetting_comparison.html"]
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
@@ -342,7 +379,7 @@ def test_a_second_run_reuses_everything_and_clears_an_interrupted_runs_leftovers
 
 def test_a_second_run_at_the_same_time_stops_naming_the_first(smoke_book):
     root, env, _ = smoke_book
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom trauma.pipeline import one_at_a_time\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom trauma.book.pipeline import one_at_a_time\n"
                                "with one_at_a_time():\n    print('held', flush=True)\n    time.sleep(60)"],
                               env=env, stdout=subprocess.PIPE, text=True)
     try:
@@ -422,7 +459,7 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
     assert (root / "_build/html/book/generated/limited_dataset/06_mine_limited.html").exists()
     forgetting_page = (root / "_build/html/book/generated/catastrophic_forgetting/04_mine_forgetting.html").read_text()
     assert "drawn from the therapy region: 0.1." in " ".join(re.sub(r"<[^>]+>", "", forgetting_page).split())
-    assert "mine" in (root / "_build/html/book/generated/comparison/01_comparison.html").read_text()
+    assert "mine" in (root / "_build/html/book/generated/penalty_comparison/01_penalty_comparison.html").read_text()
 
 
 def test_a_readers_variant_is_listed_and_can_be_removed_but_not_a_built_in_one(smoke_book):
@@ -500,7 +537,7 @@ def test_result_sentences_glue_their_comparison_words():
 
 def test_the_pages_show_the_words_their_notebooks_computed(smoke_book):
     root, _, _ = smoke_book
-    for page in ("variants/01_realistic", "comparison/01_comparison", "limited_dataset/01_limited_fixed",
+    for page in ("variants/01_realistic", "penalty_comparison/01_penalty_comparison", "limited_dataset/01_limited_fixed",
                  "limited_comparison/01_limited_comparison"):
         notebook = nbformat.read(root / f"book/generated/{page}.ipynb", as_version=4)
         words = {}

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from trauma.numerics.trainer import Training
 from trauma.catastrophic_forgetting import dataset as ds
 from trauma.catastrophic_forgetting.config import SweepConfig
 from trauma.catastrophic_forgetting.ensemble import Strategy, train_phase1, train_phase2
@@ -59,13 +60,13 @@ def test_phase2_starts_from_the_phase1_network_and_a_member_trains_as_alone():
     config = SweepConfig(phase1_examples=400)
     seeds = [0, 1, 2]
     data = [seed_data(s, config) for s in seeds]
-    phase1 = train_phase1(data, seeds, [12, 8], epochs=3)
+    phase1 = train_phase1(data, seeds, [12, 8], Training(epochs=3))
     grid = [Strategy(1e-2, 0.0), Strategy(1e-3, 0.2), Strategy(1e-2, 0.0, 100.0), Strategy(1e-4, 0.5)]
-    run = train_phase2(data, seeds, phase1.final, grid, epochs=3)
+    run = train_phase2(data, seeds, phase1.final, grid, Training(epochs=3))
     assert run.seeds.tolist() == seeds * 4 and run.accuracy.shape == (12, 4)
     # epoch 0 is the phase-1 network, the same for every strategy of a seed
     assert np.array_equal(run.accuracy[:3, 0], run.accuracy[9:, 0])
-    alone = train_phase2(data[1:2], seeds[1:2], phase1.final.select([1]), [grid[2]], epochs=3)
+    alone = train_phase2(data[1:2], seeds[1:2], phase1.final.select([1]), [grid[2]], Training(epochs=3))
     assert torch.equal(alone.trained.final.flat, run.trained.final.select([7]).flat)  # EWC, seed 1
     naive, ewc = run.trained.final.select([1]).flat, run.trained.final.select([7]).flat
     start = phase1.final.select([1]).flat
@@ -98,7 +99,7 @@ def test_tradeoff_figure_draws_every_strategy_and_names_the_marked_ones(small):
     import matplotlib.pyplot as plt
     from matplotlib.collections import PathCollection
 
-    from trauma.plots import plot_tradeoff
+    from trauma.catastrophic_forgetting.figures import plot_tradeoff
 
     summary = small.summary()
     figure = plot_tradeoff(summary, small.networks)

@@ -65,7 +65,7 @@ def task_of(run_pid: int, name: str, timeout: float) -> tuple[int, int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid, line in descendants(run_pid).items():
-            if "trauma.task" in line and f'"name": "{name}"' in line:
+            if "trauma.book.task" in line and f'"name": "{name}"' in line:
                 stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 return pid, int(stat[1])
         time.sleep(0.2)

@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from conftest import SMALL_BOOK_RUNS as RUNS  # the runs of the small_book fixture
-from trauma import integrity
+from trauma.book import integrity
 
 TRAUMA = str(Path(sys.executable).parent / "trauma")
 NOTEBOOKS = {"realistic": "variants/01_realistic.ipynb", "linear": "variants/02_linear.ipynb",

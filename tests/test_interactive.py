@@ -1,6 +1,7 @@
 """The interactive figures: what the Plotly specifications hold (every mean with its
 interval and seed count, every seed, legend groups, log axes, the variant menu),
-and how the book's mime renderer embeds them."""
+built from the shared primitives (`trauma.page.interactive`) by Model 1's and Model
+4's figures, and how the book's mime renderer embeds them."""
 
 import json
 
@@ -8,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trauma import interactive
-from trauma.book_extension import PlotlyRenderer
+from trauma.catastrophic_forgetting.figures import interactive_tradeoff
+from trauma.extreme_penalty.figures import interactive_overcorrection
+from trauma.page import interactive
+from trauma.book.extension import PlotlyRenderer
 
 PENALTIES = [1.0, 10.0, 100.0]
 SEEDS = [0, 1, 2]
@@ -29,25 +32,25 @@ def _tables(shift: float = 0.0):
 
 def test_every_mean_carries_its_interval_and_seed_count_and_every_seed_is_a_point():
     summary, probes = _tables()
-    spec = interactive.overcorrection(summary, probes)
+    spec = interactive_overcorrection(summary, probes)
     json.dumps(spec, allow_nan=False)  # valid JSON for the notebook and the page
     means = [t for t in spec["data"] if t.get("mode") == "lines+markers"]
     seeds = [t for t in spec["data"] if t["name"].endswith(": seeds")]
     assert len(means) == len(seeds) == 3
     rho = next(t for t in means if t["name"] == "rho=0.8")
     expected = summary[summary.group == "rho=0.8"].sort_values("penalty")
-    assert rho["y"] == interactive._numbers(100 * expected.overcorrection_mean)
-    assert [c[:2] for c in rho["customdata"]] == [list(p) for p in zip(interactive._numbers(100 * expected.overcorrection_low),
-                                                                        interactive._numbers(100 * expected.overcorrection_high))]
+    assert rho["y"] == interactive.numbers(100 * expected.overcorrection_mean)
+    assert [c[:2] for c in rho["customdata"]] == [list(p) for p in zip(interactive.numbers(100 * expected.overcorrection_low),
+                                                                        interactive.numbers(100 * expected.overcorrection_high))]
     assert [c[2] for c in rho["customdata"]] == [3, 3, 3] and "seeds" in rho["hovertemplate"]
     seed_points = next(t for t in seeds if t["legendgroup"] == "rho=0.8")
-    assert sorted(seed_points["y"]) == sorted(interactive._numbers(100 * probes[probes.group == "rho=0.8"].overcorrection))
+    assert sorted(seed_points["y"]) == sorted(interactive.numbers(100 * probes[probes.group == "rho=0.8"].overcorrection))
     assert sorted(c[0] for c in seed_points["customdata"]) == sorted(SEEDS * len(PENALTIES))
 
 
 def test_a_legend_entry_toggles_a_whole_group_and_axes_are_logarithmic_like_the_static_figure():
     summary, probes = _tables()
-    spec = interactive.overcorrection(summary, probes)
+    spec = interactive_overcorrection(summary, probes)
     for group in ("rho=0.8", "control"):
         traces = [t for t in spec["data"] if t["legendgroup"] == group]
         assert len(traces) == 4 and sum(t["showlegend"] for t in traces) == 1  # band edges, mean, seeds; one entry
@@ -55,11 +58,11 @@ def test_a_legend_entry_toggles_a_whole_group_and_axes_are_logarithmic_like_the_
     assert spec["layout"]["xaxis"]["type"] == spec["layout"]["xaxis2"]["type"] == "log"
     assert spec["layout"]["yaxis"]["type"] == "linear"
     with_zero = summary.assign(penalty=summary.penalty.replace(1.0, 0.0))  # λ = 0 cannot sit on a log axis
-    assert interactive.overcorrection(with_zero, probes.assign(penalty=probes.penalty.replace(1.0, 0.0)))["layout"]["xaxis"]["type"] == "linear"
+    assert interactive_overcorrection(with_zero, probes.assign(penalty=probes.penalty.replace(1.0, 0.0)))["layout"]["xaxis"]["type"] == "linear"
 
 
 def test_the_variant_menu_shows_exactly_one_variants_traces_at_a_time():
-    first, second = (interactive.overcorrection(*_tables(shift)) for shift in (0.0, 0.5))
+    first, second = (interactive_overcorrection(*_tables(shift)) for shift in (0.0, 0.5))
     spec = interactive.with_menu({"a": first, "b": second})
     n = len(first["data"])
     assert len(spec["data"]) == 2 * n
@@ -74,7 +77,7 @@ def test_the_variant_menu_shows_exactly_one_variants_traces_at_a_time():
 
 def test_the_variant_menu_switches_tick_values_and_labels_too():
     def spec(ticks):
-        return interactive.figure([], [{"x": "N", "y": "gap", **({"x_axis": interactive._labelled(ticks)} if ticks else {})}])
+        return interactive.figure([], [{"x": "N", "y": "gap", **({"x_axis": interactive.labelled(ticks)} if ticks else {})}])
 
     menu = interactive.with_menu({"a": spec([1, 10]), "b": spec([1, 3, 30]), "c": spec(None)})
     axes = [button["args"][1] for button in menu["layout"]["updatemenus"][0]["buttons"]]
@@ -90,7 +93,7 @@ def test_seeds_without_a_value_are_not_drawn():
 
 
 def test_missing_values_become_null_not_nan():
-    assert interactive._numbers([1.234567, float("nan"), float("inf")]) == [1.2346, None, None]
+    assert interactive.numbers([1.234567, float("nan"), float("inf")]) == [1.2346, None, None]
 
 
 def test_the_renderer_embeds_the_specification_safely_and_only_as_a_block():
@@ -116,7 +119,7 @@ def test_forgetting_is_drawn_on_the_static_figures_symlog_scale_and_hovered_as_i
                             "forgetting_low": [5.0, 0.2], "forgetting_high": [20.0, 0.9], "forgetting_n": [2, 2]})
     networks = pd.DataFrame({"strategy": ["naive", "naive", "replay", "replay"], "seed": [0, 1, 0, 1], "therapy_success": [1.0, 1.0, 0.8, 1.0],
                              "retention": [0.0, 0.2, 0.8, 1.0], "forgetting": [5.0, 20.0, 0.2, 0.9]})
-    spec = interactive.tradeoff(summary, networks, marked=("naive", "replay"))
+    spec = interactive_tradeoff(summary, networks, marked=("naive", "replay"))
     naive = next(t for t in spec["data"] if t["name"] == "naive" and t["yaxis"] == "y2")
     assert naive["y"] == [2.0] and naive["customdata"][0][3:6] == [10.0, 5.0, 20.0]  # drawn at 1 + log10(10), hovered as 10
     assert naive["error_y"]["array"][0] == pytest.approx(np.log10(2), abs=1e-3)  # up to 20: 1 + log10(20)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from trauma.numerics.trainer import Training
 from trauma.cli import main
 from trauma.limited_dataset import dataset as ds
 from trauma.limited_dataset import report
@@ -15,7 +16,7 @@ from trauma.limited_dataset.config import SweepConfig
 from trauma.limited_dataset.ensemble import train_grid
 from trauma.limited_dataset.metrics import log_slope, power_law
 from trauma.limited_dataset.sweep import run_sweep
-from trauma.stats import detectable_difference, holm, paired_t_power
+from trauma.numerics.stats import detectable_difference, holm, paired_t_power
 
 TINY = ["-p", "seeds", "3", "-p", "epochs", "3", "-p", "caregiver_counts", "[1, 2, 5]", "-p", "total_interactions", "200"]
 
@@ -92,8 +93,8 @@ def test_holm_and_power_against_known_values():
 def test_a_network_trains_the_same_alone_and_in_any_grid_at_full_length():
     counts, seeds = [1, 5, 10], [0, 1, 2]
     sets = {(n, s): ds.make_training_set(s, n) for n in counts for s in seeds}
-    grid = train_grid(sets, seeds, counts, [24, 12], epochs=100)
-    alone = train_grid({(5, 1): sets[(5, 1)]}, [1], [5], [24, 12], epochs=100)
+    grid = train_grid(sets, seeds, counts, [24, 12], Training(epochs=100))
+    alone = train_grid({(5, 1): sets[(5, 1)]}, [1], [5], [24, 12], Training(epochs=100))
     member = int(np.flatnonzero((grid.counts == 5) & (grid.seeds == 1))[0])
     assert torch.equal(grid.trained.final.select([member]).flat, alone.trained.final.flat)
 
@@ -126,7 +127,7 @@ def test_the_earlier_design_grows_the_data_and_agrees_where_the_designs_coincide
 
 
 def test_predictions_and_comparisons(small):
-    table = report.prediction_table(small)
+    table = report.predictions(small)
     assert list(table.index) == ["gap at N = 2", "gap at N = 5", "gap at N = 10", "exponent b of gap ~ N^(-b)"]
     assert set(table.verdict) <= {"supported", "inconclusive", "not supported (smaller)", "not supported (larger)",
                                   "inconclusive (no interval)"}
@@ -186,7 +187,7 @@ def test_the_page_runs_with_a_single_caregiver_count(tmp_path, monkeypatch):
     import jupytext
     import papermill
 
-    from trauma import paths
+    from trauma.book import paths
 
     monkeypatch.setenv("TRAUMA_ROOT", str(tmp_path))  # the kernel writes its results there
     notebook = tmp_path / "one.ipynb"

@@ -111,7 +111,7 @@ def test_sweep_tables(small):
 
 
 def test_predictions_table_and_paired_comparisons(small):
-    table = report.prediction_table(small)
+    table = report.predictions(small)
     assert len(table) == 9 and set(table.verdict) <= {"supported", "inconclusive", "not supported (smaller)", "not supported (larger)"}
     difference = report.level_difference(small, "accuracy", 0.3, 0.0)
     assert difference["n"] == 4
@@ -120,7 +120,7 @@ def test_predictions_table_and_paired_comparisons(small):
 
 
 def test_accuracy_verdict_is_on_the_error_rate():
-    from trauma.stats import verdict_about
+    from trauma.numerics.stats import verdict_about
 
     # predicted accuracy 92 %: error 8 %; an observed 98 % (error 2 %) is not "about" it
     assert verdict_about(1 - 0.92, 1 - 0.985, 1 - 0.975) == "not supported (smaller)"

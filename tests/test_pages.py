@@ -1,15 +1,15 @@
 """What the pipeline adds to an executed page: parameters as typed, a table of a
 variant's parameters against the template's defaults, folded parameter cells and
-download links (`trauma/pages.py`); and what a citable paper carries."""
+download links (`trauma/book/frame.py`); and what a citable paper carries."""
 
 import ast
 
-import jupytext
 import nbformat
 
 import trauma
-from trauma import paths
-from trauma.pages import AsTyped, downloads, finish_page, parameter_table, template_defaults
+from trauma.book import paths
+from trauma.book.frame import AsTyped, downloads, finish_page, parameter_table
+from trauma.page.glue import diverged_text
 
 
 def test_injected_strings_read_as_typed_and_stay_python():
@@ -19,9 +19,11 @@ def test_injected_strings_read_as_typed_and_stay_python():
         "title": "Dynamics at λ = 10000", "quoted": 'say "hi"', "values": [1, 0.5, 1, 0]}
 
 
-def test_template_defaults_are_the_parameters_cell_values():
-    defaults = template_defaults(jupytext.read(paths.template("extreme_penalty")))
-    assert defaults["name"] == "extreme_penalty" and defaults["penalties"] == [1, 10, 100, 1000, 10000]
+def test_the_diverged_sentence_gives_the_count():
+    assert diverged_text(0, 400) == "None of the 400 networks diverged."
+    one, three = diverged_text(1, 400), diverged_text(3, 400)
+    assert one.startswith("1 of the 400 networks diverged (their training loss ended at more than 2 ") and "; it is left out" in one
+    assert three.startswith("3 of the 400 networks diverged (") and "; they are left out" in three
 
 
 def test_parameter_table_marks_what_differs_from_the_defaults():

@@ -1,57 +1,17 @@
-"""Sharded sweeps (trauma/shards.py): every model's sweep run as shards of seeds
-writes the same folder as the sweep run whole (only wall time differs), bad shard
-counts fail before training, a failing shard leaves nothing behind."""
+"""Sharded sweeps (trauma/numerics/shards.py): seeds split into contiguous shards, a
+memory budget picks their number, bad shard counts fail before training, a failing
+shard leaves nothing behind. (That every model's sweep in shards writes what the
+whole sweep writes is part of the contract, tests/test_models.py.)"""
 
 import json
 
 import numpy as np
 import pytest
 
-from trauma import shards
+from trauma.numerics import shards
 from trauma.cli import main
 from trauma.models import MODELS
-from trauma.params import ParameterError
-
-# (model, tiny parameters, shards): the smoke parameters of variants.yml, with seeds
-# that split unevenly, one-seed shards among them (Model 2: at least 3 seeds a shard)
-TINY = [
-    ("extreme-penalty", {"seeds": 3, "epochs": 2, "base_examples": 300}, 3),
-    ("noisy-signals", {"seeds": 7, "epochs": 3, "train_examples": 400, "noise_levels": [0, 0.1, 0.3, 0.6]}, 2),
-    ("limited-dataset", {"seeds": 4, "epochs": 3, "caregiver_counts": [1, 2, 5], "total_interactions": 200}, 3),
-    ("catastrophic-forgetting", {"seeds": 4, "phase1_epochs": 3, "phase2_epochs": 2, "phase1_examples": 400,
-                                 "learning_rates": [0.0001, 0.01], "replay_ratios": [0, 0.2], "ewc_strengths": [1000]}, 2),
-]
-DIVERGED = [  # some networks diverge (phase 2 at a learning rate of 10), the others not
-    ("catastrophic-forgetting", {"seeds": 3, "phase1_epochs": 3, "phase2_epochs": 2, "phase1_examples": 400,
-                                 "learning_rates": [0.001, 10], "replay_ratios": [0], "ewc_strengths": []}, 2),
-]
-WALL_CLOCK = ("wall_seconds", "shards")  # results.json keys that may differ
-
-
-def _files(folder):
-    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.mark.parametrize("name, parameters, count", TINY + DIVERGED,
-                         ids=[t[0] for t in TINY] + [f"{t[0]}-diverged" for t in DIVERGED])
-def test_a_sharded_sweep_writes_what_the_whole_sweep_writes(tmp_path, name, parameters, count):
-    model = MODELS[name]
-    config = model.config.from_overrides(parameters)
-    model.write_outputs(model.run_sweep(config), tmp_path / "whole")
-    merged = shards.run_sharded(model, config, count)
-    model.write_outputs(merged, tmp_path / "sharded")
-
-    whole, sharded = _files(tmp_path / "whole"), _files(tmp_path / "sharded")
-    assert sorted(whole) == sorted(sharded)
-    for file in whole:
-        if file not in ("results.json", "summary.txt"):
-            assert whole[file].read_bytes() == sharded[file].read_bytes(), file
-    a, b = json.loads(whole["results.json"].read_text()), json.loads(sharded["results.json"].read_text())
-    assert b["shards"] == count and b["seeds"] == a["seeds"] == list(range(parameters["seeds"]))
-    assert {k: v for k, v in a.items() if k not in WALL_CLOCK} == {k: v for k, v in b.items() if k not in WALL_CLOCK}
-    lines = lambda f: [line for line in f.read_text().splitlines() if not line.startswith("Wall time")]  # noqa: E731
-    assert lines(whole["summary.txt"]) == lines(sharded["summary.txt"])
-
+from trauma.numerics.params import ParameterError
 
 def test_seeds_split_into_contiguous_shards_as_even_as_possible():
     assert shards.split_seeds(list(range(10)), 3) == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trauma.stats import format_ci, mean_ci, paired, summarise, verdict_about, verdict_below, verdict_direction
+from trauma.numerics.stats import format_ci, mean_ci, paired, summarise, verdict_about, verdict_below, verdict_direction
 
 
 def test_bootstrap_interval_is_reproducible_and_stays_within_what_was_observed():

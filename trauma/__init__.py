@@ -1,7 +1,7 @@
 """Trauma as Training Data: tiny networks on synthetic data, one module per model."""
 
-from . import blas
+from .numerics import blas
 
-blas.request()  # before torch runs anything: see trauma/blas.py
+blas.request()  # before torch runs anything: see trauma/numerics/blas.py
 
 __version__ = "0.2.0"

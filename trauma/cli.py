@@ -1,7 +1,7 @@
 """The `trauma` command line.
 
     trauma sweep MODEL [-p NAME VALUE]... --out DIR              one sweep of a model into a folder
-                 [--shards K | --memory-budget-gb GB]            ... as shards of seeds, merged (trauma/shards.py)
+                 [--shards K | --memory-budget-gb GB]            ... as shards of seeds, merged (trauma/numerics/shards.py)
     trauma run NAME... | --all [--force]                         execute book notebooks (if stale)
     trauma run TEMPLATE --name NEW [-p NAME VALUE]...            add and execute your own variant
     trauma book                                                  execute what is stale, build the book
@@ -11,7 +11,7 @@
 `sweep`, `run` and `book` take --workers N (a Dask LocalCluster of N workers on
 this machine) or --scheduler ADDRESS (any running Dask scheduler): the runs, or a
 sweep's shards, are its tasks. Without either, they use this machine's cores
-(trauma/cluster.py).
+(trauma/book/cluster.py).
 
 The book commands work inside a checkout of the book (found from the working folder
 upwards, or TRAUMA_ROOT) with the book extra installed (pip install -e ".[book]").
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import __version__
 from .models import MODELS
-from .params import ParameterError, parse_value
+from .numerics.params import ParameterError, parse_value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     models = sweep.add_subparsers(dest="model", required=True, metavar="MODEL", title="models")
     for model in MODELS.values():
         defaults = model.config().as_dict()
-        parameters = "\n".join(f"  {name:<17} {text} (default: {defaults[name]})" for name, text in model.descriptions.items())
+        parameters = "\n".join(f"  {name:<17} {text} (default: {defaults[name]})"
+                               for name, text in model.config.descriptions().items())
         one = models.add_parser(
             model.name, help=f"{model.title}: {model.question}", description=f"{model.title}: {model.question}",
             epilog="parameters (-p NAME VALUE, values parsed as YAML):\n" + parameters,
@@ -96,7 +97,7 @@ def book_ready(command: str) -> bool:
     """Book commands need a checkout and the book extra: say in one line what is missing."""
     import importlib.util
 
-    from . import paths
+    from .book import paths
 
     missing = [m for m in BOOK_MODULES + (("jupyter_book",) if command == "book" else ()) if importlib.util.find_spec(m) is None]
     if missing:
@@ -120,9 +121,9 @@ def _overrides(pairs) -> dict:
 
 
 def _run(args) -> int:
-    from .cluster import PoolError, check_options
-    from .pipeline import PipelineError, run_stale
-    from .variants import TableError, add_custom_variant
+    from .book.cluster import PoolError, check_options
+    from .book.pipeline import PipelineError, run_stale
+    from .book.variants import TableError, add_custom_variant
 
     try:
         pool = {"workers": check_options(args.workers, args.scheduler), "scheduler": args.scheduler}
@@ -144,10 +145,10 @@ def _run(args) -> int:
 
 
 def _book(args) -> int:
-    from . import paths
-    from .cluster import PoolError, check_options
-    from .pipeline import PipelineError, run_stale
-    from .variants import TableError
+    from .book import paths
+    from .book.cluster import PoolError, check_options
+    from .book.pipeline import PipelineError, run_stale
+    from .book.variants import TableError
 
     try:
         run_stale(workers=check_options(args.workers, args.scheduler), scheduler=args.scheduler)
@@ -161,8 +162,8 @@ def _book(args) -> int:
 
 
 def _status() -> int:
-    from .status import status_text
-    from .variants import TableError
+    from .book.status import status_text
+    from .book.variants import TableError
 
     try:
         print(status_text())
@@ -173,9 +174,9 @@ def _status() -> int:
 
 
 def _remove(name: str) -> int:
-    from .pipeline import PipelineError
-    from .status import remove_variant
-    from .variants import TableError
+    from .book.pipeline import PipelineError
+    from .book.status import remove_variant
+    from .book.variants import TableError
 
     try:
         removed = remove_variant(name)
@@ -202,9 +203,9 @@ def main(argv=None) -> int:
 
 
 def _sweep(args) -> int:
-    from .cluster import PoolError, check_options, open_pool
-    from .outputs import OutputDirError, check_output_dir
-    from .shards import ShardError, run_sharded
+    from .book.cluster import PoolError, check_options, open_pool, task_threads
+    from .numerics.outputs import OutputDirError, check_output_dir
+    from .numerics.shards import ShardError, run_sharded
 
     model = MODELS[args.model]
     try:
@@ -217,12 +218,13 @@ def _sweep(args) -> int:
         return 2
 
     in_shards = f" in {shards} shards of seeds" if shards > 1 else ""
-    print(f"{model.title}: training {config.networks} networks, {config.epochs} epochs{in_shards} ...", file=sys.stderr)
+    print(f"{model.title}: training {config.networks} networks{in_shards} ...", file=sys.stderr)
     if workers is not None or args.scheduler is not None:
         try:
             with open_pool(workers, args.scheduler) as pool:
                 print(f"on {pool.where}", file=sys.stderr)
-                result = run_sharded(model, config, shards, progress=not args.quiet, pool=pool)
+                result = run_sharded(model, config, shards, progress=not args.quiet, pool=pool,
+                                     threads=task_threads(pool, shards))
         except (PoolError, ShardError) as error:
             print(f"trauma sweep {model.name}: error: {error}", file=sys.stderr)
             return 2 if isinstance(error, PoolError) else 1
@@ -240,8 +242,8 @@ def _shard_count(model, config, shards: str | None, budget_gb: str, at_least: in
     """--shards as given, or the fewest shards whose estimated peak memory stays under
     --memory-budget-gb (1 for a model without an estimate), but `at_least` (one per
     LocalCluster worker) as far as the seeds allow."""
-    from .params import real
-    from .shards import check_shards, shards_for_budget
+    from .numerics.params import real
+    from .numerics.shards import check_shards, shards_for_budget
 
     if shards is not None:
         return check_shards(parse_value("--shards", shards), config.seeds, model.shard_min_seeds)

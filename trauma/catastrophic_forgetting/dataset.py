@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..seeding import rng_for
+from ..numerics.seeding import register_streams, rng_for
+
+register_streams({"therapy_data": 8, "therapy_order": 9})  # the therapy set; its visiting order in phase 2
 
 NUM_FEATURES = 30
 NUM_OUTPUTS = 10

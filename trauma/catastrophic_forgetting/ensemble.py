@@ -1,4 +1,4 @@
-"""Train Model 4's networks with the shared trainer (`trauma/ensemble.py`):
+"""Train Model 4's networks with the shared trainer (`trauma/numerics/trainer.py`):
 
 1. phase 1 ("trauma"): one network per seed, all seeds as one ensemble;
 2. phase 2 ("therapy"): every strategy x seed starts from its seed's phase-1
@@ -22,13 +22,14 @@ share of therapy test inputs read as safe).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..ensemble import Members, Trained, joined, train_ensemble
-from ..mlp import MLPStack
+from ..numerics.trainer import Members, Trained, Training, joined, train_ensemble
+from ..numerics.mlp import MLPStack
 from .dataset import RESPONSES, Labelled, therapy_with_replay
 from .model import LOSS, fisher_diagonal, layer_dims, readings
 
@@ -61,6 +62,16 @@ class PhaseTwo:
     therapy_success: np.ndarray  # [M, len(epochs)]
 
 
+@dataclass
+class GridRun:
+    """The trained networks of a sweep: phase 1 (one per seed), phase 2 (every
+    strategy x seed) and joint training (one per seed; None if not trained)."""
+
+    phase1: MLPStack
+    phase2: PhaseTwo
+    joint: MLPStack | None
+
+
 def curve_epochs(epochs: int) -> list[int]:
     return sorted({0, 1, 2, 3, 5, *range(5, epochs + 1, 5), epochs} & set(range(epochs + 1)))
 
@@ -69,23 +80,23 @@ def _tensor(arrays) -> torch.Tensor:
     return torch.tensor(np.stack(arrays), dtype=torch.float32)
 
 
-def train_phase1(data: list[SeedData], seeds, hidden_dims, epochs: int, batch_size: int = 32) -> Trained:
+def train_phase1(data: list[SeedData], seeds, hidden_dims, training: Training) -> Trained:
     members = Members(data=np.arange(len(seeds)), seed=np.asarray(seeds), weights=torch.ones(len(seeds), len(data[0].phase1.x)))
     return train_ensemble(_tensor([d.phase1.x for d in data]), _tensor([d.phase1.targets for d in data]), members,
-                          layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size)
+                          layer_dims(hidden_dims), LOSS, training)
 
 
-def train_joint(data: list[SeedData], seeds, hidden_dims, epochs: int, batch_size: int = 32) -> Trained:
+def train_joint(data: list[SeedData], seeds, hidden_dims, training: Training) -> Trained:
     """From scratch on the phase-1 and therapy training sets together."""
     x = _tensor([np.concatenate([d.phase1.x, d.therapy.x]) for d in data])
     targets = _tensor([np.concatenate([d.phase1.targets, d.therapy.targets]) for d in data])
     members = Members(data=np.arange(len(seeds)), seed=np.asarray(seeds), weights=torch.ones(x.shape[:2]))
-    return train_ensemble(x, targets, members, layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size)
+    return train_ensemble(x, targets, members, layer_dims(hidden_dims), LOSS, training)
 
 
-def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list[Strategy], epochs: int,
-                 batch_size: int = 32, eval_epochs: int = 1) -> PhaseTwo:
-    """Every strategy x seed (strategy-major) from its seed's phase-1 network."""
+def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list[Strategy], training: Training) -> PhaseTwo:
+    """Every strategy x seed (strategy-major) from its seed's phase-1 network; each
+    member at its strategy's learning rate (not `training`'s)."""
     seeds = list(seeds)
     member_seed = np.tile(np.arange(len(seeds)), len(strategies))  # index into seeds
     member_strategy = [s for s in strategies for _ in seeds]
@@ -95,7 +106,7 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
     therapy_test = _tensor([d.therapy_test.x for d in data])
     response1 = np.stack([d.phase1_test.response for d in data])
     num_members = len(member_seed)
-    recorded = curve_epochs(epochs)
+    recorded = curve_epochs(training.epochs)
     accuracy = np.zeros((num_members, len(recorded)))
     success = np.zeros((num_members, len(recorded)))
 
@@ -118,12 +129,11 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
             accuracy[members, column] = (readings(stack, x1_test[rows]) == response1[rows]).mean(1)
             success[members, column] = (readings(stack, therapy_test[rows]) == SAFE).mean(1)
 
+        rates = np.array([member_strategy[m].learning_rate for m in members])
         trained = train_ensemble(
             _tensor([s.x for s in sets]), _tensor([s.targets for s in sets]),
             Members(data=np.arange(len(members)), seed=np.asarray(seeds)[member_seed[members]], weights=torch.ones(len(members), len(sets[0].x))),
-            phase1.dims, LOSS, epochs=epochs, batch_size=batch_size,
-            learning_rate=np.array([member_strategy[m].learning_rate for m in members]),
-            keep_epochs=range(epochs - eval_epochs + 1, epochs + 1), after_epoch=record,
+            phase1.dims, LOSS, dataclasses.replace(training, learning_rate=rates), after_epoch=record,
             initial=start, order_stream="therapy_order", anchor=anchor,
         )
         grids.append((members, trained))

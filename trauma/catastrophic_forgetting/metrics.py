@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..mlp import MLPStack
+from ..numerics.mlp import MLPStack
 
 
 def accuracy(readings: np.ndarray, responses: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..losses import WeightedMeanSquaredError
-from ..mlp import MLPStack, at_least_two, backward, evaluate, forward, squared_gradient_means, with_ones
+from ..numerics.losses import WeightedMeanSquaredError
+from ..numerics.mlp import MLPStack, at_least_two, backward, evaluate, forward, squared_gradient_means, with_ones
 from .dataset import NUM_FEATURES, NUM_OUTPUTS, prototype_matrix
 
 DEFAULT_HIDDEN_DIMS = (50, 25)

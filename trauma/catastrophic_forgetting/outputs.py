@@ -10,7 +10,7 @@ DIR/summary.txt       the same numbers for people
 DIR/tradeoff.png      retention and forgetting against therapy success, every strategy
 DIR/checkpoints/phase1.pt, phase2.pt, joint.pt   the trained networks
 
-Written atomically (`trauma.outputs.staging_folder`).
+Written atomically (`trauma.numerics.outputs.staging_folder`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from .. import outputs
-from ..plots import plot_tradeoff
-from ..stats import format_ci
+from ..numerics import outputs
+from .figures import plot_tradeoff
+from ..numerics.stats import format_ci
 from .config import SweepConfig
 from .sweep import SweepResult
 
@@ -38,12 +38,12 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
         if result.run is not None:
             (staging / "checkpoints").mkdir()
             seeds = result.config.seed_list
-            outputs.save_checkpoint(staging / "checkpoints/phase1.pt", result.run["phase1"], seeds)
-            phase2 = result.run["phase2"]
+            outputs.save_checkpoint(staging / "checkpoints/phase1.pt", result.run.phase1, seeds)
+            phase2 = result.run.phase2
             outputs.save_checkpoint(staging / "checkpoints/phase2.pt", phase2.trained.final, phase2.seeds,
                                     strategies=[s.__dict__ for s in phase2.strategies])
-            if result.run["joint"] is not None:
-                outputs.save_checkpoint(staging / "checkpoints/joint.pt", result.run["joint"], seeds)
+            if result.run.joint is not None:
+                outputs.save_checkpoint(staging / "checkpoints/joint.pt", result.run.joint, seeds)
     return Path(out_dir)
 
 

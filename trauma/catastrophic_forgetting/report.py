@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import stats
-from ..stats import cell, format_ci, paired, verdict_about, verdict_above, verdict_below
+from ..numerics import stats
+from ..numerics.stats import cell, format_ci, paired, verdict_about, verdict_above, verdict_below
 from .sweep import SweepResult
 
 # The specification's predictions: (strategy or "before", quantity) -> value.
@@ -54,7 +54,7 @@ def _about(predicted: float, observed: dict) -> str:
     return verdict.replace("(larger)", "(smaller)") if "(larger)" in verdict else verdict.replace("(smaller)", "(larger)")
 
 
-def prediction_table(result: SweepResult) -> pd.DataFrame:
+def predictions(result: SweepResult) -> pd.DataFrame:
     """The specification's predictions for the strategies the sweep has, with verdicts."""
     names = set(result.networks.strategy)
     rows = []
@@ -91,14 +91,3 @@ def pareto_text(result: SweepResult, shown: int = 3) -> str:
     """How many strategies are on the front, and the first few by retention."""
     front = list(pareto_front(result).strategy)
     return f"{len(front)} strategies, by retention first {'; '.join(front[:shown])}"
-
-
-predictions = prediction_table  # the models' common interface (trauma/models.py)
-
-
-def interactive_figure(result: SweepResult) -> dict:
-    """The page's main figure, interactive (`trauma.interactive`): every strategy's
-    retention and forgetting against its therapy success."""
-    from .. import interactive
-
-    return interactive.tradeoff(result.summary(), result.networks)

@@ -17,7 +17,7 @@ Tables:
 - `training`  phase-1 loss per seed and epoch, with loss spikes.
 
 Every table row is one network (or seed) and compares it only with its own seed's
-phase-1 network, so a sweep can run as shards of seeds (`trauma/shards.py`):
+phase-1 network, so a sweep can run as shards of seeds (`trauma/numerics/shards.py`):
 `merge_shards` stacks the shards' tables and joins their networks; the summary is
 computed from the merged table.
 """
@@ -31,14 +31,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import spike_counts, training_table
-from ..mlp import evaluate
-from .. import shards as sharding
-from ..outputs import run_metadata
-from ..stats import summarise
+from ..numerics.tables import spike_counts, training_table
+from ..numerics.mlp import evaluate
+from ..numerics.trainer import Training
+from ..numerics import shards as sharding
+from ..numerics.outputs import run_metadata
+from ..numerics.stats import summarise
 from .config import SweepConfig
 from .dataset import RESPONSES, phase1_sets, replay_order, therapy_sets
-from .ensemble import PhaseTwo, SeedData, Strategy, train_joint, train_phase1, train_phase2
+from .ensemble import GridRun, PhaseTwo, SeedData, Strategy, train_joint, train_phase1, train_phase2
 from .model import read
 from .metrics import accuracy, baseline_mse, forgetting, mse, weight_change
 
@@ -69,7 +70,7 @@ class SweepResult:
     weights: pd.DataFrame
     training: pd.DataFrame
     metadata: dict
-    run: dict | None = None  # the trained stacks: phase1, phase2, joint
+    run: GridRun | None = None  # the trained networks (not kept by load_results)
     _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def summary(self) -> pd.DataFrame:
@@ -94,10 +95,12 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     started = time.perf_counter()
     seeds = config.seed_list
     data = [seed_data(s, config) for s in seeds]
-    phase1 = train_phase1(data, seeds, config.hidden_dims, config.phase1_epochs, config.batch_size)
+    phase1_training = Training(epochs=config.phase1_epochs, batch_size=config.batch_size)
+    phase1 = train_phase1(data, seeds, config.hidden_dims, phase1_training)
     chosen = strategies(config)
-    phase2 = train_phase2(data, seeds, phase1.final, chosen, config.phase2_epochs, config.batch_size, config.eval_epochs)
-    joint = train_joint(data, seeds, config.hidden_dims, config.phase1_epochs, config.batch_size) if config.joint else None
+    phase2 = train_phase2(data, seeds, phase1.final, chosen,
+                          Training(epochs=config.phase2_epochs, batch_size=config.batch_size, eval_epochs=config.eval_epochs))
+    joint = train_joint(data, seeds, config.hidden_dims, phase1_training) if config.joint else None
     # a phase-2 network diverged when it or its seed's phase-1 network did
     diverged = {"phase2": phase2.trained.diverged | phase1.diverged[[seeds.index(s) for s in phase2.seeds]],
                 "joint": None if joint is None else joint.diverged}
@@ -107,7 +110,7 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
                                                  + (0 if joint is None else joint.diverged.sum())))
     training = training_table(phase1, {"seed": np.asarray(seeds)})
     return SweepResult(config, networks, curves, weights, training, metadata,
-                       {"phase1": phase1.final, "phase2": phase2, "joint": None if joint is None else joint.final})
+                       GridRun(phase1.final, phase2, None if joint is None else joint.final))
 
 
 def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
@@ -116,18 +119,18 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
     seeds, chosen = config.seed_list, strategies(config)
     at_seeds = [sharding.member_positions(r.config.seed_list, seeds) for r in shards]
     members = [(strategy, seed) for strategy in chosen for seed in seeds]  # strategy-major, as train_phase2
-    phase2 = [r.run["phase2"] for r in shards]
+    phase2 = [r.run.phase2 for r in shards]
     at_members = [sharding.member_positions(list(zip(p.strategies, p.seeds)), members) for p in phase2]
-    run = {
-        "phase1": sharding.joined_stacks([r.run["phase1"] for r in shards], at_seeds, len(seeds)),
-        "phase2": PhaseTwo(
+    run = GridRun(
+        phase1=sharding.joined_stacks([r.run.phase1 for r in shards], at_seeds, len(seeds)),
+        phase2=PhaseTwo(
             [strategy for strategy, _ in members], np.array([seed for _, seed in members]),
             sharding.joined_runs([p.trained for p in phase2], at_members, len(members)), phase2[0].epochs,
             sharding.placed([p.accuracy for p in phase2], at_members, len(members)),
             sharding.placed([p.therapy_success for p in phase2], at_members, len(members)),
         ),
-        "joint": sharding.joined_stacks([r.run["joint"] for r in shards], at_seeds, len(seeds)) if config.joint else None,
-    }
+        joint=sharding.joined_stacks([r.run.joint for r in shards], at_seeds, len(seeds)) if config.joint else None,
+    )
     tables = {name: sharding.stacked([getattr(r, name) for r in shards], ["strategy"]) for name in ("networks", "curves", "weights")}
     training = sharding.stacked([r.training for r in shards], [])
     return SweepResult(config, **tables, training=training, metadata=sharding.merged_metadata(config, shards), run=run)

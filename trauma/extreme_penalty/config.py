@@ -4,10 +4,9 @@ the notebooks use the same names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .. import params as check
-from ..ensemble import LR_SCHEDULES, OPTIMIZERS
+from ..numerics import params
 from .dataset import PLACEMENTS
 from .model import DEFAULT_HIDDEN_DIMS
 
@@ -21,66 +20,51 @@ FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos
 FIXED_BYTES = 0.5e9  # Python, torch and the libraries
 BYTES_PER_VISIT = 450  # per network and example visited in an epoch
 
-DESCRIPTIONS = {
-    "penalties": "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
-    "seeds": "number of seeds; seed i uses its own data, initialisation and data order",
-    "epochs": "training epochs",
-    "hidden_dims": "hidden layer sizes; [] is the linear 10 -> 3 model",
-    "num_trauma": "number of trauma examples (x0 = -2.5, label safe)",
-    "oversample": "each trauma example is visited this many times per epoch (rumination)",
-    "trauma_placement": "on_manifold: features 1-9 conditional on x0; off_manifold: independent of x0",
-    "optimizer": "adam or sgd",
-    "learning_rate": "learning rate",
-    "lr_schedule": "constant, or cosine (decays the learning rate to 0 over the epochs)",
-    "batch_size": "minibatch size",
-    "base_examples": "number of normal training examples",
-    "label_noise": "share of normal training labels replaced by a uniformly random class",
-    "eval_epochs": "metrics are averaged over the networks after each of the last this many epochs (at most all epochs)",
-    "noise_floor": f"also train lambda = {FLOOR_PENALTY} (true/false): what training chaos alone changes",
-}
+def _penalties(name, value, checked) -> list[float]:
+    allowed = "a non-empty list of distinct numbers >= 0 that includes 1, e.g. [1, 10, 100]"
+    if not isinstance(value, (list, tuple)) or not value:
+        raise params.ParameterError(name, allowed, value)
+    try:
+        penalties = [params.real(name, item, 0.0) for item in value]
+    except params.ParameterError:
+        raise params.ParameterError(name, allowed, value) from None
+    if 1.0 not in penalties or len(set(penalties)) != len(penalties):
+        raise params.ParameterError(name, allowed, value)
+    return sorted(penalties)
+
+
+def _noise_floor(name, value, checked) -> bool:
+    floor = params.boolean(name, value)
+    if floor and FLOOR_PENALTY in checked["penalties"]:
+        raise params.ParameterError("penalties", f"without {FLOOR_PENALTY:g} when noise_floor is true (it is added)",
+                                    checked["penalties"])
+    return floor
 
 
 @dataclass(frozen=True)
-class SweepConfig(check.Parameters):
-    penalties: list = field(default_factory=lambda: [1, 10, 100, 1000, 10000])
-    seeds: int = 10
-    epochs: int = 50
-    hidden_dims: list = field(default_factory=lambda: list(DEFAULT_HIDDEN_DIMS))
-    num_trauma: int = 5
-    oversample: int = 1
-    trauma_placement: str = "on_manifold"
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"
-    batch_size: int = 32
-    base_examples: int = 10_000
-    label_noise: float = 0.1
-    eval_epochs: int | None = None  # None: 5, or every epoch if there are fewer
-    noise_floor: bool = True
-
-    DESCRIPTIONS = DESCRIPTIONS
-
-    def __post_init__(self):
-        clean = {
-            "penalties": _penalties(self.penalties),
-            "seeds": check.integer("seeds", self.seeds, 1),
-            "epochs": check.integer("epochs", self.epochs, 1),
-            "hidden_dims": check.integer_list("hidden_dims", self.hidden_dims, 1),
-            "num_trauma": check.integer("num_trauma", self.num_trauma, 1),
-            "oversample": check.integer("oversample", self.oversample, 1),
-            "trauma_placement": check.choice("trauma_placement", self.trauma_placement, PLACEMENTS),
-            "optimizer": check.choice("optimizer", self.optimizer, OPTIMIZERS),
-            "learning_rate": check.real("learning_rate", self.learning_rate, 0.0, low_open=True),
-            "lr_schedule": check.choice("lr_schedule", self.lr_schedule, LR_SCHEDULES),
-            "batch_size": check.integer("batch_size", self.batch_size, 1),
-            "base_examples": check.integer("base_examples", self.base_examples, 10),
-            "label_noise": check.real("label_noise", self.label_noise, 0.0, 1.0),
-            "noise_floor": check.boolean("noise_floor", self.noise_floor),
-        }
-        clean["eval_epochs"] = check.eval_epochs(self.eval_epochs, clean["epochs"])
-        if clean["noise_floor"] and FLOOR_PENALTY in clean["penalties"]:
-            raise check.ParameterError("penalties", f"without {FLOOR_PENALTY:g} when noise_floor is true (it is added)", self.penalties)
-        self._store(clean)
+class SweepConfig(params.Parameters):
+    penalties: list = params.parameter(
+        [1, 10, 100, 1000, 10000], "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
+        _penalties)
+    seeds: int = params.seeds(10)
+    epochs: int = params.epochs(50)
+    hidden_dims: list = params.hidden_dims(DEFAULT_HIDDEN_DIMS)
+    num_trauma: int = params.parameter(5, "number of trauma examples (x0 = -2.5, label safe)", params.at_least(1))
+    oversample: int = params.parameter(1, "each trauma example is visited this many times per epoch (rumination)",
+                                       params.at_least(1))
+    trauma_placement: str = params.parameter(
+        "on_manifold", "on_manifold: features 1-9 conditional on x0; off_manifold: independent of x0",
+        params.one_of(PLACEMENTS))
+    optimizer: str = params.optimizer()
+    learning_rate: float = params.learning_rate()
+    lr_schedule: str = params.lr_schedule()
+    batch_size: int = params.batch_size()
+    base_examples: int = params.parameter(10_000, "number of normal training examples", params.at_least(10))
+    label_noise: float = params.parameter(0.1, "share of normal training labels replaced by a uniformly random class",
+                                          params.within(0.0, 1.0))
+    eval_epochs: int | None = params.eval_epochs()
+    noise_floor: bool = params.parameter(
+        True, f"also train lambda = {FLOOR_PENALTY} (true/false): what training chaos alone changes", _noise_floor)
 
     @property
     def networks(self) -> int:
@@ -103,14 +87,18 @@ def memory_estimate(config: SweepConfig) -> tuple[float, float]:
     return FIXED_BYTES, len(config.trained_penalties) * visits * BYTES_PER_VISIT
 
 
-def _penalties(value) -> list[float]:
-    allowed = "a non-empty list of distinct numbers >= 0 that includes 1, e.g. [1, 10, 100]"
-    if not isinstance(value, (list, tuple)) or not value:
-        raise check.ParameterError("penalties", allowed, value)
-    try:
-        penalties = [check.real("penalties", item, 0.0) for item in value]
-    except check.ParameterError:
-        raise check.ParameterError("penalties", allowed, value) from None
-    if 1.0 not in penalties or len(set(penalties)) != len(penalties):
-        raise check.ParameterError("penalties", allowed, value)
-    return sorted(penalties)
+
+@dataclass(frozen=True)
+class DynamicsConfig(params.Parameters):
+    """The parameters of a dynamics page (notebooks/penalty_dynamics.md): one penalty of
+    one Model 1 variant, whose networks and tables it reads (nothing is retrained)."""
+
+    penalty: float = params.parameter(1000, "one of the source variant's penalties", params.within(0.0))
+    source: str = params.parameter("realistic", "the extreme_penalty variant whose networks are examined",
+                                   lambda name, value, checked: str(value))
+
+    def check_source(self, source: SweepConfig) -> None:
+        """Refuse a penalty the source variant did not train."""
+        if self.penalty not in source.penalties:
+            allowed = "one of the penalties of its source variant: " + ", ".join(f"{p:g}" for p in source.penalties)
+            raise params.ParameterError("penalty", allowed, self.penalty)

@@ -9,7 +9,7 @@ so corr(x0, x_j) = rho_j exactly (and corr(x_i, x_j) = rho_i * rho_j), which is 
 valid covariance for any rho in [-1, 1]. The label depends on x0 alone: safe if
 x0 > 0.5, risky if x0 < -0.5, neutral otherwise.
 
-All randomness comes from numpy Generators made by `trauma.seeding.rng_for(seed,
+All randomness comes from numpy Generators made by `trauma.numerics.seeding.rng_for(seed,
 stream)`; each stream (training data, probes, initialisation, data order) is
 independent, so changing e.g. the training-set size does not change the probes of
 that seed.
@@ -20,10 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch.utils.data import TensorDataset
 
-from ..seeding import rng_for
+from ..numerics.seeding import rng_for
 
 SAFE, NEUTRAL, RISKY = 0, 1, 2
 CLASS_NAMES = ("safe", "neutral", "risky")
@@ -215,33 +213,3 @@ def make_seed_data(
         probes=make_probes(rng_for(seed, "probes")),
         correlations=realised_correlations(train.x[:base_examples]),
     )
-
-
-def generate_dataset(
-    seed: int = 42,
-    base_examples: int = 10_000,
-    num_trauma: int = 5,
-    trauma_placement: str = "on_manifold",
-    label_noise: float = 0.1,
-) -> tuple[TensorDataset, TensorDataset]:
-    """The seed document's API: train and test `TensorDataset`s of
-    (features, labels, penalty_mask, correlation_groups).
-
-    In the training set `correlation_groups` is -1 throughout. The test set is every
-    probe set of this seed concatenated, with clean labels; its `correlation_groups`
-    entry is the index of the example's (probe, group) cell in PROBE_LAYOUT, e.g.
-    ("normal", "all") or ("correlation", "rho=0.8")."""
-    data = make_seed_data(seed, base_examples, num_trauma, trauma_placement, label_noise)
-    train = TensorDataset(
-        torch.tensor(data.train.x, dtype=torch.float32),
-        torch.tensor(data.train.labels),
-        torch.tensor(data.train.penalty_mask, dtype=torch.float32),
-        torch.full((len(data.train.labels),), -1),
-    )
-    test = TensorDataset(
-        torch.tensor(np.concatenate([p.x for p in data.probes]), dtype=torch.float32),
-        torch.tensor(np.concatenate([p.labels for p in data.probes])),
-        torch.zeros(sum(len(p.labels) for p in data.probes)),
-        torch.tensor(np.concatenate([np.full(len(p.labels), i) for i, p in enumerate(data.probes)])),
-    )
-    return train, test

@@ -1,5 +1,5 @@
 """Train a whole grid of Model 1 networks (every penalty x every seed) as one
-stacked ensemble with the shared trainer (`trauma/ensemble.py`).
+stacked ensemble with the shared trainer (`trauma/numerics/trainer.py`).
 
 Members are ordered penalty-major: member m has penalty penalties[m // S] and seed
 seeds[m % S]. Members of one seed share training data, initial weights and data
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..ensemble import Members, Trained, train_ensemble
+from ..numerics.trainer import Members, Trained, Training, train_ensemble
 from .dataset import SeedData
 from .metrics import GradientProbe, gradient_diagnostics
 from .model import LOSS, example_weights, layer_dims
@@ -46,19 +46,8 @@ class GridRun:
         return self.trained.diverged
 
 
-def train_grid(
-    seed_data: list[SeedData],
-    penalties,
-    hidden_dims,
-    epochs: int = 50,
-    learning_rate: float = 1e-3,
-    batch_size: int = 32,
-    optimizer: str = "adam",
-    lr_schedule: str = "constant",
-    oversample: int = 1,
-    eval_epochs: int = 1,
-    progress: bool = False,
-) -> GridRun:
+def train_grid(seed_data: list[SeedData], penalties, hidden_dims, training: Training, oversample: int = 1,
+               progress: bool = False) -> GridRun:
     num_seeds = len(seed_data)
     member_data = np.tile(np.arange(num_seeds), len(penalties))  # penalty-major
     member_penalty = np.repeat(np.asarray(penalties, dtype=np.float64), num_seeds)
@@ -76,7 +65,7 @@ def train_grid(
     rows, trauma = torch.as_tensor(member_data)[:, None], torch.as_tensor(trauma_index)
     normal = torch.arange(int(trauma_index[0]))  # normal examples come first
     probe = GradientProbe(x[rows, trauma], y[rows, trauma], penalty, x[rows, normal], y[rows, normal])
-    when = diagnostic_epochs(epochs)
+    when = diagnostic_epochs(training.epochs)
     diagnostics: dict[str, list] = {}
 
     def after_epoch(epoch, stack):
@@ -84,11 +73,8 @@ def train_grid(
             for name, values in gradient_diagnostics(stack, probe).items():
                 diagnostics.setdefault(name, []).append(values)
 
-    trained = train_ensemble(
-        x, y, members, layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-        learning_rate=learning_rate, lr_schedule=lr_schedule, extra_visits=np.repeat(trauma_index, oversample - 1),
-        keep_epochs=range(epochs - eval_epochs + 1, epochs + 1), after_epoch=after_epoch, progress=progress,
-    )
+    trained = train_ensemble(x, y, members, layer_dims(hidden_dims), LOSS, training,
+                             extra_visits=np.repeat(trauma_index, oversample - 1), after_epoch=after_epoch, progress=progress)
     return GridRun(
         penalties=member_penalty,
         seeds=members.seed,

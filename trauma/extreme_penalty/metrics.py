@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..mlp import MLPStack, at_least_two, backward, forward, per_example_grad_norms, with_ones
+from ..numerics.mlp import MLPStack, at_least_two, backward, forward, per_example_grad_norms, with_ones
 from .dataset import RISKY, SAFE
 from .model import LOSS
 

@@ -9,7 +9,7 @@ DIR/summary.txt       the same numbers for people
 DIR/overcorrection.png
 DIR/checkpoints/penalty_<lambda>.pt   the trained networks of every seed at that penalty
 
-Written atomically (`trauma.outputs.staging_folder`): a failed run leaves nothing
+Written atomically (`trauma.numerics.outputs.staging_folder`): a failed run leaves nothing
 behind, and an existing DIR is replaced only if it holds an earlier sweep's output.
 """
 
@@ -22,11 +22,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import outputs
-from ..plots import plot_overcorrection
-from ..stats import format_ci
+from ..numerics import outputs
+from .figures import plot_overcorrection
+from ..numerics.stats import format_ci
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
-from .model import ExtremePenaltyModel
+from .seed_api import ExtremePenaltyModel
 from .sweep import SweepResult
 
 TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_summary", "instability_summary",
@@ -35,7 +35,7 @@ TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_s
 
 def write_outputs(result: SweepResult, out_dir) -> Path:
     with outputs.staging_folder(out_dir) as staging:
-        result.probes.to_csv(staging / "results.csv", index=False)
+        result.networks.to_csv(staging / "results.csv", index=False)
         result.training.to_csv(staging / "training.csv", index=False)
         result.weights.to_csv(staging / "weights.csv", index=False)
         summary = result.summary()
@@ -50,12 +50,12 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
             "training_summary": outputs.records(result.training_summary()),
             "weights_summary": outputs.records(result.weights_summary()),
             "instability_summary": outputs.records(result.instability_summary()),
-            "results": outputs.records(result.probes),
+            "results": outputs.records(result.networks),
             "training": outputs.records(result.training),
             "weights": outputs.records(result.weights),
         })
         (staging / "summary.txt").write_text(summary_text(result))
-        plt.close(plot_overcorrection(summary, staging / "overcorrection.png", probes=result.probes))
+        plt.close(plot_overcorrection(summary, staging / "overcorrection.png", per_seed=result.networks))
         if result.run is not None:
             outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "penalty",
                                      result.run.penalties, hidden_dims=result.config.hidden_dims)
@@ -79,7 +79,7 @@ def load_results(out_dir) -> SweepResult:
     matrix = np.array(document["realised_correlations"]["matrix_mean_over_seeds"])
     return SweepResult(
         config=SweepConfig(**document["parameters"]),
-        probes=pd.read_csv(out_dir / "results.csv"),
+        networks=pd.read_csv(out_dir / "results.csv"),
         training=pd.read_csv(out_dir / "training.csv"),
         weights=pd.read_csv(out_dir / "weights.csv"),
         correlations=matrix[None],

@@ -2,7 +2,7 @@
 predictions against observations with a verdict in words, its qualitative claims
 tested on paired per-seed differences, and the decision profile along x0.
 
-Every verdict comes from `trauma.stats` (bootstrap intervals, Wilcoxon signed-rank
+Every verdict comes from `trauma.numerics.stats` (bootstrap intervals, Wilcoxon signed-rank
 tests on paired differences); the pages glue the words, never type them."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..stats import cell, format_ci, paired, per_seed, summarise, verdict_about, verdict_below, verdict_direction
+from ..numerics.stats import cell, format_ci, paired, per_seed, summarise, verdict_about, verdict_below, verdict_direction
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY
 from .dataset import CONTROL, RISKY, SAFE, features_given_x0
 from .model import predict
@@ -48,14 +48,10 @@ def results_table(summary: pd.DataFrame, column: str = "overcorrection") -> pd.D
     return wide
 
 
-def predictions(result) -> pd.DataFrame:
-    """The prediction table of a sweep (the models' common interface, `trauma/models.py`)."""
-    return prediction_table(result.summary())
-
-
-def prediction_table(summary: pd.DataFrame) -> pd.DataFrame:
+def predictions(result: SweepResult) -> pd.DataFrame:
     """The specification's predicted over-correction per penalty and group next to
     the observed over-correction on the correlation-group probes, with a verdict."""
+    summary = result.summary()
     rows = []
     for penalty, groups in SPEC_PREDICTIONS.items():
         if penalty not in set(summary.penalty):
@@ -78,14 +74,14 @@ def group_difference(result: SweepResult, penalty: float, group_a: str, group_b:
                      column: str = "excess_overcorrection") -> dict:
     """Paired per-seed difference of a column between two groups of one probe set at
     one penalty (the same seeds, networks and base inputs): `stats.paired`."""
-    a = per_seed(result.probes, column, penalty=penalty, probe=probe, group=group_a)
-    b = per_seed(result.probes, column, penalty=penalty, probe=probe, group=group_b)
+    a = per_seed(result.networks, column, penalty=penalty, probe=probe, group=group_a)
+    b = per_seed(result.networks, column, penalty=penalty, probe=probe, group=group_b)
     return paired(a - b)
 
 
 def excess_test(result: SweepResult, penalty: float, probe: str, group: str, column: str = "excess_overcorrection") -> dict:
     """The paired excess over lambda = 1 (per seed) of one probe cell: `stats.paired`."""
-    return paired(per_seed(result.probes, column, penalty=penalty, probe=probe, group=group))
+    return paired(per_seed(result.networks, column, penalty=penalty, probe=probe, group=group))
 
 
 def first_layer_lead(result: SweepResult, penalty: float) -> dict:
@@ -164,13 +160,3 @@ def decision_profile(models: dict, x0_grid: np.ndarray, points: int = 200, seed:
         for value, row in zip(x0_grid, predicted):
             rows.append({"seed": network_seed, "x0": value, "safe": (row == SAFE).mean(), "risky": (row == RISKY).mean()})
     return summarise(pd.DataFrame(rows), ["x0"], ["safe", "risky"])
-
-
-def interactive_figure(result: SweepResult) -> dict:
-    """The page's main figure, interactive (`trauma.interactive`): over-correction
-    against λ per probe set, without the noise floor (as the static figure)."""
-    from .. import interactive
-
-    summary = result.summary()
-    shown = summary[(summary.penalty != FLOOR_PENALTY) & (summary.probe != "distance")]
-    return interactive.overcorrection(shown, result.probes[result.probes.penalty != FLOOR_PENALTY])

@@ -2,7 +2,7 @@
 `run_sweep` computes; `outputs.write_outputs` writes the files.
 
 Tables (pandas, one row per member = penalty x seed, and per...):
-- `probes`   ...probe set and group: over-correction and accuracy, averaged over the
+- `networks` ...probe set and group: over-correction and accuracy, averaged over the
              networks after each of the last `eval_epochs` epochs (the headline), the
              same for the final network alone (`*_final`), and the excess
              over-correction over the lambda = 1 member of the same seed (paired).
@@ -14,7 +14,7 @@ Tables (pandas, one row per member = penalty x seed, and per...):
              the noise floor (the lambda = 1.001 member's change against lambda = 1).
 
 Every table row is one network and compares it only with networks of its own seed,
-so a sweep can run as shards of seeds (`trauma/shards.py`): `merge_shards` stacks
+so a sweep can run as shards of seeds (`trauma/numerics/shards.py`): `merge_shards` stacks
 the shards' tables, and the summaries are computed from the merged tables.
 """
 
@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import spike_counts, training_table
-from ..mlp import evaluate
-from ..outputs import run_metadata
-from .. import shards as sharding
-from ..stats import summarise
+from ..numerics.tables import spike_counts, training_table
+from ..numerics.mlp import evaluate
+from ..numerics.outputs import run_metadata
+from ..numerics import shards as sharding
+from ..numerics.stats import summarise
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
 from .dataset import FEATURE_RHO, RISKY, SAFE, SeedData, make_seed_data
 from .ensemble import GridRun, train_grid
@@ -48,7 +48,7 @@ WEIGHT_COLUMNS = ["change_from_init", "relative_change_from_init", "relative_cha
 @dataclass
 class SweepResult:
     config: SweepConfig
-    probes: pd.DataFrame
+    networks: pd.DataFrame
     training: pd.DataFrame
     weights: pd.DataFrame
     correlations: np.ndarray  # [seeds, 10, 10] realised correlation matrices
@@ -59,7 +59,7 @@ class SweepResult:
         """Over-correction, its paired excess over lambda = 1, and accuracy (last-epochs
         average and final network): mean and 95 % CI over seeds for every
         penalty x probe set x group."""
-        return summarise(self.probes, ["penalty", "probe", "group", "distance"], PROBE_COLUMNS)
+        return summarise(self.networks, ["penalty", "probe", "group", "distance"], PROBE_COLUMNS)
 
     def training_summary(self) -> pd.DataFrame:
         return summarise(self.training, ["penalty", "epoch"], TRAINING_COLUMNS)
@@ -95,24 +95,12 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         make_seed_data(seed, config.base_examples, config.num_trauma, config.trauma_placement, config.label_noise)
         for seed in config.seed_list
     ]
-    run = train_grid(
-        data,
-        config.trained_penalties,
-        config.hidden_dims,
-        epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        optimizer=config.optimizer,
-        lr_schedule=config.lr_schedule,
-        oversample=config.oversample,
-        eval_epochs=config.eval_epochs,
-        progress=progress,
-    )
+    run = train_grid(data, config.trained_penalties, config.hidden_dims, config.training, config.oversample, progress)
     metadata = run_metadata("extreme_penalty", config.as_dict(), config.seed_list, time.perf_counter() - started,
                             trained_penalties=config.trained_penalties, diverged_members=int(run.diverged.sum()))
     return SweepResult(
         config=config,
-        probes=_probe_table(run, data),
+        networks=_probe_table(run, data),
         training=_training_table(run),
         weights=_weights_table(run, config),
         correlations=np.stack([d.correlations for d in data]),
@@ -137,7 +125,7 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
     )
     return SweepResult(
         config=config,
-        probes=sharding.stacked([r.probes for r in shards], ["penalty"]),
+        networks=sharding.stacked([r.networks for r in shards], ["penalty"]),
         training=sharding.stacked([r.training for r in shards], ["penalty"]),
         weights=sharding.stacked([r.weights for r in shards], ["penalty"]),
         correlations=np.concatenate([r.correlations for r in shards]),

@@ -5,70 +5,44 @@ same names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .. import params as check
-from ..ensemble import LR_SCHEDULES, OPTIMIZERS
+from ..numerics import params
 from .dataset import DESIGNS, TEST_SETS
 from .model import DEFAULT_HIDDEN_DIMS
 
-DESCRIPTIONS = {
-    "caregiver_counts": "numbers of training caregivers N, distinct integers >= 1 (sorted as numbers)",
-    "design": "fixed_total (total_interactions split over the N caregivers) or per_caregiver "
-              "(interactions_per_caregiver each, so the data grow with N: the earlier implementation's confound)",
-    "total_interactions": "training interactions in all, with design fixed_total (at least the largest N)",
-    "interactions_per_caregiver": "training interactions of each caregiver, with design per_caregiver",
-    "headline_test_set": "the test caregivers the page leads with: same (the training caregivers' distribution) "
-                         "or shifted (the earlier implementation's); both are always reported",
-    "seeds": "number of seeds; seed i has its own caregivers, interactions, noise, initialisation and data order",
-    "epochs": "training epochs",
-    "hidden_dims": "hidden layer sizes; [] is a logistic model",
-    "optimizer": "adam or sgd",
-    "learning_rate": "learning rate",
-    "lr_schedule": "constant, or cosine (decays the learning rate to 0 over the epochs)",
-    "batch_size": "minibatch size",
-    "eval_epochs": "metrics are averaged over the networks after each of the last this many epochs (at most all epochs)",
-}
+def _total_interactions(name, value, checked) -> int:
+    # with a fixed total, every caregiver gives at least one interaction
+    least = max(checked["caregiver_counts"]) if checked["design"] == "fixed_total" else 1
+    return params.integer(name, value, least)
 
 
 @dataclass(frozen=True)
-class SweepConfig(check.Parameters):
-    caregiver_counts: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20])
-    design: str = "fixed_total"
-    total_interactions: int = 1000
-    interactions_per_caregiver: int = 500
-    headline_test_set: str = "same"
-    seeds: int = 20
-    epochs: int = 100
-    hidden_dims: list = field(default_factory=lambda: list(DEFAULT_HIDDEN_DIMS))
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"
-    batch_size: int = 32
-    eval_epochs: int | None = None  # None: 5, or every epoch if there are fewer
-
-    DESCRIPTIONS = DESCRIPTIONS
-
-    def __post_init__(self):
-        clean = {
-            "caregiver_counts": check.distinct_list("caregiver_counts", self.caregiver_counts, lambda n, v: check.integer(n, v, 1),
-                                                    "a non-empty list of distinct integers >= 1, e.g. [1, 2, 5, 10]"),
-            "design": check.choice("design", self.design, DESIGNS),
-            "interactions_per_caregiver": check.integer("interactions_per_caregiver", self.interactions_per_caregiver, 1),
-            "headline_test_set": check.choice("headline_test_set", self.headline_test_set, TEST_SETS),
-            "seeds": check.integer("seeds", self.seeds, 3),  # paired tests and intervals need a few
-            "epochs": check.integer("epochs", self.epochs, 1),
-            "hidden_dims": check.integer_list("hidden_dims", self.hidden_dims, 1),
-            "optimizer": check.choice("optimizer", self.optimizer, OPTIMIZERS),
-            "learning_rate": check.real("learning_rate", self.learning_rate, 0.0, low_open=True),
-            "lr_schedule": check.choice("lr_schedule", self.lr_schedule, LR_SCHEDULES),
-            "batch_size": check.integer("batch_size", self.batch_size, 1),
-        }
-        # with a fixed total, every caregiver gives at least one interaction
-        least = max(clean["caregiver_counts"]) if clean["design"] == "fixed_total" else 1
-        clean["total_interactions"] = check.integer("total_interactions", self.total_interactions, least)
-        clean["eval_epochs"] = check.eval_epochs(self.eval_epochs, clean["epochs"])
-        self._store(clean)
+class SweepConfig(params.Parameters):
+    caregiver_counts: list = params.parameter(
+        [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20],
+        "numbers of training caregivers N, distinct integers >= 1 (sorted as numbers)",
+        lambda name, value, checked: params.distinct_list(
+            name, value, lambda n, v: params.integer(n, v, 1), "a non-empty list of distinct integers >= 1, e.g. [1, 2, 5, 10]"))
+    design: str = params.parameter(
+        "fixed_total", "fixed_total (total_interactions split over the N caregivers) or per_caregiver "
+        "(interactions_per_caregiver each, so the data grow with N: the earlier implementation's confound)",
+        params.one_of(DESIGNS))
+    total_interactions: int = params.parameter(
+        1000, "training interactions in all, with design fixed_total (at least the largest N)", _total_interactions)
+    interactions_per_caregiver: int = params.parameter(
+        500, "training interactions of each caregiver, with design per_caregiver", params.at_least(1))
+    headline_test_set: str = params.parameter(
+        "same", "the test caregivers the page leads with: same (the training caregivers' distribution) or shifted "
+        "(the earlier implementation's); both are always reported", params.one_of(TEST_SETS))
+    seeds: int = params.seeds(20, least=3)  # paired tests and intervals need a few
+    epochs: int = params.epochs(100)
+    hidden_dims: list = params.hidden_dims(DEFAULT_HIDDEN_DIMS)
+    optimizer: str = params.optimizer()
+    learning_rate: float = params.learning_rate()
+    lr_schedule: str = params.lr_schedule()
+    batch_size: int = params.batch_size()
+    eval_epochs: int | None = params.eval_epochs()
 
     @property
     def networks(self) -> int:

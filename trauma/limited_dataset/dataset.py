@@ -36,7 +36,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..seeding import rng_for
+from ..numerics.seeding import register_streams, rng_for
+
+# Each caregiver's personality, interactions and response noise: one sub-stream per caregiver.
+register_streams({"caregivers": 5, "interactions": 6, "response_noise": 7})
 
 NUM_FEATURES = 15
 DESIGNS = ("fixed_total", "per_caregiver")

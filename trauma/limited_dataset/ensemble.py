@@ -1,5 +1,5 @@
 """Train a whole grid of Model 3 networks (every caregiver count N x every seed)
-with the shared trainer (`trauma/ensemble.py`).
+with the shared trainer (`trauma/numerics/trainer.py`).
 
 Members are ordered count-major: member m has N = counts[m // S] caregivers and seed
 seeds[m % S]. Members of one seed share their caregivers (the first N of one pool),
@@ -7,7 +7,7 @@ initial weights and data order, so comparisons across N are paired. The trainer
 needs one number of training examples per stack, so the grid trains as one stack
 per training-set size: with a fixed total (the default) that is one stack for the
 whole grid; with the same number of interactions per caregiver, one per N. A
-member's result does not depend on the rest of the grid (see `trauma/ensemble.py`),
+member's result does not depend on the rest of the grid (see `trauma/numerics/trainer.py`),
 so this split changes no number.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..ensemble import Members, Trained, joined, train_ensemble
+from ..numerics.trainer import Members, Trained, Training, joined, train_ensemble
 from .model import LOSS, layer_dims
 
 
@@ -39,12 +39,7 @@ def train_grid(
     seeds,
     counts,
     hidden_dims,
-    epochs: int = 100,
-    learning_rate: float = 1e-3,
-    batch_size: int = 32,
-    optimizer: str = "adam",
-    lr_schedule: str = "constant",
-    eval_epochs: int = 1,
+    training: Training,
     progress: bool = False,
 ) -> GridRun:
     """training_sets[(N, seed)]: the TrainingSet of N caregivers of that seed."""
@@ -59,10 +54,6 @@ def train_grid(
         x = torch.tensor(np.stack([sets[m].x for m in members]), dtype=torch.float32)
         y = torch.tensor(np.stack([sets[m].y for m in members]), dtype=torch.float32)
         who = Members(data=np.arange(len(members)), seed=member_seed[members], weights=torch.ones(len(members), size))
-        trained = train_ensemble(
-            x, y, who, layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, lr_schedule=lr_schedule, keep_epochs=range(epochs - eval_epochs + 1, epochs + 1),
-            progress=progress,
-        )
+        trained = train_ensemble(x, y, who, layer_dims(hidden_dims), LOSS, training, progress=progress)
         parts.append((members, trained))
     return GridRun(counts=member_count, seeds=member_seed, sizes=sizes, trained=joined(parts, len(sizes)))

@@ -12,14 +12,14 @@ Per network and test set (one value per seed, so a mean and interval over seeds)
 The power law gap ~ a N^(-b) is fitted by least squares of log(mean gap over seeds)
 on log(N); its interval is a percentile bootstrap over seeds (the seeds resampled
 together for every N, since they are paired), with the resampling indices of
-`trauma.stats`.
+`trauma.numerics.stats`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..stats import CONFIDENCE, bootstrap_indices
+from ..numerics.stats import CONFIDENCE, bootstrap_indices
 
 
 def mse(predicted: np.ndarray, target: np.ndarray) -> np.ndarray:

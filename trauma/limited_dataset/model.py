@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from ..losses import WeightedMeanSquaredError, probability
-from ..mlp import MLPStack, evaluate
+from ..numerics.losses import WeightedMeanSquaredError, probability
+from ..numerics.mlp import MLPStack, evaluate
 from .dataset import NUM_FEATURES
 
 DEFAULT_HIDDEN_DIMS = (24, 12)

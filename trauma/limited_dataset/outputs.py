@@ -9,7 +9,7 @@ DIR/summary.txt       the same numbers for people
 DIR/generalisation.png  gap and excess MSE against N (headline test set)
 DIR/checkpoints/caregivers_<N>.pt   the trained networks of every seed with N caregivers
 
-Written atomically (`trauma.outputs.staging_folder`).
+Written atomically (`trauma.numerics.outputs.staging_folder`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from .. import outputs
-from ..plots import plot_by_caregivers
-from ..stats import format_ci
+from ..numerics import outputs
+from .figures import plot_by_caregivers
+from ..numerics.stats import format_ci
 from .config import SweepConfig
 from .dataset import TEST_SETS
 from .report import HYPOTHESIS_EXPONENT, fit_curves

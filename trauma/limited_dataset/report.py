@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import stats
-from ..stats import ALPHA, cell, detectable_difference, format_ci, holm, paired, paired_t, paired_t_power, verdict_about
+from ..numerics import stats
+from ..numerics.stats import ALPHA, cell, detectable_difference, format_ci, holm, paired, paired_t, paired_t_power, verdict_about
 from .metrics import log_slope, power_law_band
 from .sweep import FITTED, SweepResult, per_seed_table
 
@@ -98,7 +98,7 @@ def shown_comparisons(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     }).set_index(["quantity", "N"])
 
 
-def prediction_table(result: SweepResult) -> pd.DataFrame:
+def predictions(result: SweepResult) -> pd.DataFrame:
     """The specification's predicted gaps at the counts the sweep has, and the
     hypothesised exponent, with verdicts ("about X": the whole interval in [X/2, 2X])."""
     rows = []
@@ -152,18 +152,3 @@ def share_remaining(result: SweepResult, column: str, caregivers: int, reference
     with np.errstate(divide="ignore", invalid="ignore"):
         low, high = np.percentile(resampled[:, 0] / resampled[:, 1], [tail, 100 - tail])
     return {"mean": both[:, 0].mean() / both[:, 1].mean(), "low": low, "high": high, "n": len(both)}
-
-
-predictions = prediction_table  # the models' common interface (trauma/models.py)
-
-
-def interactive_figure(result: SweepResult, test_set: str | None = None) -> dict:
-    """The page's main figure, interactive (`trauma.interactive`): the gap and the
-    excess MSE against N on the headline test set, with the fitted power laws."""
-    from .. import interactive
-
-    test_set = test_set or result.config.headline_test_set
-    summary = result.summary()
-    return interactive.by_caregivers(summary[summary.test_set == test_set], ["gap", "excess_mse"],
-                                     result.networks[result.networks.test_set == test_set], fit_curves(result, test_set),
-                                     hypothesis=HYPOTHESIS_EXPONENT)

@@ -16,7 +16,7 @@ Tables:
 The metadata keep the Monte Carlo precision of the reference f*.
 
 Every table row is one network; the fits and summaries are across seeds. A sweep
-can run as shards of seeds (`trauma/shards.py`): `merge_shards` stacks the shards'
+can run as shards of seeds (`trauma/numerics/shards.py`): `merge_shards` stacks the shards'
 rows and recomputes the fits (bootstrap over seeds) and the reference's precision
 (a mean over seeds) from the merged per-network and per-seed values.
 """
@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import spike_counts, training_table
-from .. import shards as sharding
-from ..outputs import run_metadata
-from ..stats import summarise
+from ..numerics.tables import spike_counts, training_table
+from ..numerics import shards as sharding
+from ..numerics.outputs import run_metadata
+from ..numerics.stats import summarise
 from .config import SweepConfig
 from .dataset import TEST_SETS, make_test_set, make_training_set, reference
 from .ensemble import GridRun, train_grid
@@ -81,11 +81,7 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     started = time.perf_counter()
     sets = {(n, seed): make_training_set(seed, n, config.design, config.total_interactions, config.interactions_per_caregiver)
             for n in config.caregiver_counts for seed in config.seed_list}
-    run = train_grid(
-        sets, config.seed_list, config.caregiver_counts, config.hidden_dims, epochs=config.epochs,
-        learning_rate=config.learning_rate, batch_size=config.batch_size, optimizer=config.optimizer,
-        lr_schedule=config.lr_schedule, eval_epochs=config.eval_epochs, progress=progress,
-    )
+    run = train_grid(sets, config.seed_list, config.caregiver_counts, config.hidden_dims, config.training, progress)
     networks, precision_by_seed = _evaluate(run, sets, config)
     metadata = run_metadata("limited_dataset", config.as_dict(), config.seed_list, time.perf_counter() - started,
                             diverged_members=int(run.diverged.sum()), reference_precision=_precision(precision_by_seed))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..seeding import rng_for
+from ..numerics.seeding import rng_for
 
 NUM_FEATURES = 20
 NOISE_MODELS = ("flip", "randomise")

@@ -1,5 +1,5 @@
 """Train a whole grid of Model 2 networks (every noise level x every seed) as one
-stacked ensemble with the shared trainer (`trauma/ensemble.py`).
+stacked ensemble with the shared trainer (`trauma/numerics/trainer.py`).
 
 Members are ordered level-major: member m has noise level levels[m // S] and seed
 seeds[m % S]. Members of one seed share training inputs, the noise draws (common
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..ensemble import Members, Trained, train_ensemble
+from ..numerics.trainer import Members, Trained, Training, train_ensemble
 from .dataset import TrainingSet
 from .model import LOSS, layer_dims, predict_proba
 
@@ -45,12 +45,7 @@ def train_grid(
     levels,
     noise_model: str,
     hidden_dims,
-    epochs: int = 50,
-    learning_rate: float = 1e-3,
-    batch_size: int = 32,
-    optimizer: str = "adam",
-    lr_schedule: str = "constant",
-    eval_epochs: int = 1,
+    training: Training,
     progress: bool = False,
 ) -> GridRun:
     num_seeds = len(training_sets)
@@ -77,11 +72,8 @@ def train_grid(
         memorised.append(((agrees & wrong).sum(1) / wrong.sum(1)).numpy())  # NaN where no label is wrong
         clean_fit.append(((agrees & right).sum(1) / right.sum(1)).numpy())
 
-    trained = train_ensemble(
-        x, torch.tensor(labels), members, layer_dims(hidden_dims), LOSS, epochs=epochs, batch_size=batch_size,
-        optimizer=optimizer, learning_rate=learning_rate, lr_schedule=lr_schedule,
-        keep_epochs=range(epochs - eval_epochs + 1, epochs + 1), after_epoch=after_epoch, progress=progress,
-    )
+    trained = train_ensemble(x, torch.tensor(labels), members, layer_dims(hidden_dims), LOSS, training,
+                             after_epoch=after_epoch, progress=progress)
     return GridRun(
         levels=member_level, seeds=members.seed, trained=trained,
         memorised=np.stack(memorised, axis=1), clean_fit=np.stack(clean_fit, axis=1),

@@ -26,7 +26,7 @@ import numpy as np
 
 from scipy import stats
 
-from ..stats import CONFIDENCE
+from ..numerics.stats import CONFIDENCE
 
 COLLAPSE_BAND = (0.45, 0.55)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from ..losses import WeightedBinaryCrossEntropy, probability
-from ..mlp import MLPStack, outputs
+from ..numerics.losses import WeightedBinaryCrossEntropy, probability
+from ..numerics.mlp import MLPStack, outputs
 from .dataset import NUM_FEATURES
 
 DEFAULT_HIDDEN_DIMS = (32, 16)

@@ -11,7 +11,7 @@ DIR/summary.txt       the same numbers for people
 DIR/metrics.png, instability.png
 DIR/checkpoints/noise_<level>.pt   the trained networks of every seed at that level
 
-Written atomically (`trauma.outputs.staging_folder`).
+Written atomically (`trauma.numerics.outputs.staging_folder`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from .. import outputs
-from ..plots import plot_across_seeds, plot_by_level
-from ..stats import format_ci
+from ..numerics import outputs
+from .figures import plot_across_seeds, plot_by_level
+from ..numerics.stats import format_ci
 from .config import SweepConfig
 from .sweep import ENSEMBLE_COLUMNS, SweepResult
 

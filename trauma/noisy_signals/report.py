@@ -3,7 +3,7 @@ against observations, the power-law exponent, and comparisons between noise leve
 
 Per-network quantities (accuracy, collapse, ...) are compared between levels per
 seed (the same seed's networks share inputs and noise draws) with a Wilcoxon
-signed-rank test (`trauma.stats.paired`). Across-seed quantities (instability,
+signed-rank test (`trauma.numerics.stats.paired`). Across-seed quantities (instability,
 disagreement) have one value per level; a difference between two levels gets a
 jackknife interval over seeds, and its direction is decided by whether that
 interval excludes zero."""
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import stats
-from ..stats import cell, format_ci, paired, verdict_about
+from ..numerics import stats
+from ..numerics.stats import cell, format_ci, paired, verdict_about
 from .metrics import interval
 from .sweep import SweepResult
 
@@ -52,7 +52,7 @@ def level_difference(result: SweepResult, column: str, level: float, reference: 
     return paired(per_seed(result, column, level, subset) - per_seed(result, column, reference, subset))
 
 
-def prediction_table(result: SweepResult) -> pd.DataFrame:
+def predictions(result: SweepResult) -> pd.DataFrame:
     """The specification's predictions at the levels the sweep has, with verdicts.
     "About X" is supported only when the whole interval lies in [X/2, 2X]; for
     accuracy the rule is applied to the error rate, where a factor of two means
@@ -103,16 +103,6 @@ def ensemble_difference(result: SweepResult, column: str, level: float, referenc
             "positive": 0, "negative": 0, "zero": 0, "p": float("nan"), "direction": direction}
 
 
-predictions = prediction_table  # the models' common interface (trauma/models.py)
 
 
 METRICS = ["accuracy", "collapse", "confidence", "calibration_error"]
-
-
-def interactive_figure(result: SweepResult) -> dict:
-    """The page's main figure, interactive (`trauma.interactive`): the per-network
-    metrics against the noise level, per subset of test inputs."""
-    from .. import interactive
-
-    symbol = "p" if result.config.noise_model == "flip" else "q"
-    return interactive.by_level(result.summary(), METRICS, result.networks, xlabel=f"noise level {symbol}")

@@ -19,7 +19,7 @@ Tables:
               (memorised) and of correct in-context labels (clean fit).
 - `noise`     one row per seed x level: the realised share of noisy in-context labels.
 
-A sweep can run as shards of seeds (`trauma/shards.py`). The across-seed tables
+A sweep can run as shards of seeds (`trauma/numerics/shards.py`). The across-seed tables
 (`ensemble`, `jackknife`) and the power-law fit depend on every seed, so
 `merge_shards` joins the shards' trained networks and computes every evaluation
 table from the joined grid, as `run_sweep` does; a shard's own across-seed tables
@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..ensemble import spike_counts, training_table
-from ..losses import probability
-from ..mlp import evaluate
-from .. import shards as sharding
-from ..outputs import run_metadata
-from ..stats import summarise
+from ..numerics.tables import spike_counts, training_table
+from ..numerics.losses import probability
+from ..numerics.mlp import evaluate
+from ..numerics import shards as sharding
+from ..numerics.outputs import run_metadata
+from ..numerics.stats import summarise
 from .config import SweepConfig
 from .dataset import evaluation_sets, make_training_set
 from .ensemble import GridRun, train_grid
@@ -87,11 +87,8 @@ class SweepResult:
 def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     started = time.perf_counter()
     sets = [make_training_set(seed, config.train_examples) for seed in config.seed_list]
-    run = train_grid(
-        sets, config.seed_list, config.noise_levels, config.noise_model, config.hidden_dims, epochs=config.epochs,
-        learning_rate=config.learning_rate, batch_size=config.batch_size, optimizer=config.optimizer,
-        lr_schedule=config.lr_schedule, eval_epochs=config.eval_epochs, progress=progress,
-    )
+    run = train_grid(sets, config.seed_list, config.noise_levels, config.noise_model, config.hidden_dims, config.training,
+                     progress)
     networks, ensemble, jackknife, exponent = _evaluate(run, config)
     noise = pd.DataFrame(
         [{"noise": level, "seed": seed, "realised": realised_noise(sets[i].clean, sets[i].labels(level, config.noise_model), sets[i].context)}

@@ -1,0 +1,50 @@
+"""The "Findings at a glance" page: every prediction of every model's headline
+variant (marked `headline:` in variants.yml) with the predicted value, the observed
+value with its interval and the verdict, computed by that model's own report from
+the results its page wrote. A new model adds its rows by naming its headline variant
+in the table."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from . import paths
+from ..models import by_template
+
+
+def model_of(variant: str):
+    """The model whose sweep wrote a variant's results (`trauma/models.py`)."""
+    document = json.loads((paths.results_dir(variant) / "results.json").read_text())
+    return by_template(document["model"])
+
+
+def predictions(variant: str) -> pd.DataFrame:
+    """A headline variant's predictions table, one row per prediction, its index
+    levels joined into one label."""
+    model = model_of(variant)
+    table = model.predictions(model.load_results(paths.results_dir(variant)))
+    labels = [", ".join(_label(name, value) for name, value in zip(table.index.names, key if isinstance(key, tuple) else (key,)))
+              for key in table.index]
+    return pd.DataFrame({"model": model.title, "prediction": labels, **{c: table[c].to_numpy() for c in table.columns}})
+
+
+def _label(name, value) -> str:
+    """One part of a prediction's label: a number with its index level's name
+    ("λ = 10"), a word as it is ("replay")."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{name} = {value}"
+
+
+def findings_table(variants: list[str]) -> pd.DataFrame:
+    return pd.concat([predictions(v) for v in variants], ignore_index=True).set_index(["model", "prediction"])
+
+
+def verdict_counts(table: pd.DataFrame) -> dict:
+    """How many predictions are supported, inconclusive, not supported."""
+    words = table["verdict"].str.split(" (", regex=False).str[0]
+    return {v: int((words == v).sum()) for v in ("supported", "inconclusive", "not supported")}

@@ -1,5 +1,7 @@
 # make book  set up .venv (if needed), execute every stale notebook, build _build/html/
-# make test  set up .venv (if needed) and run the test suite (installs Chromium and TeX Live if missing)
+# make test  set up .venv (if needed), check the code's style (ruff) and run the test suite
+#            (installs Chromium and TeX Live if missing)
+# make quick the quick tests alone (no book built, no full-length training): about two minutes
 # make pdf   the whole book as one PDF, _build/latex/trauma-as-training-data.pdf (installs TeX Live if missing)
 # make run   one default Model 1 sweep into results/ (no book)
 # make bench each model's default sweep vs the plain per-model loop; Model 1 networks/s and memory at 50-1,000 networks
@@ -9,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup book pdf run test bench chromium texlive clean
+.PHONY: setup book pdf run test quick bench chromium texlive clean
 
 setup: $(INSTALLED)
 
@@ -36,7 +38,12 @@ run: $(INSTALLED)
 	$(BIN)/trauma sweep extreme-penalty --out results/extreme_penalty
 
 test: $(INSTALLED) chromium texlive
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
+
+quick: $(INSTALLED)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The book's browser test needs a real headless browser: Debian's chromium.
 chromium:

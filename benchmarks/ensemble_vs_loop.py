@@ -18,7 +18,8 @@ the Monte Carlo reference f*; Model 4: 10 phase-1, 280 phase-2 and 10 joint netw
 against the same networks trained one at a time). Also, for Model 1, the bare
 training step alone and networks per second at other grid sizes.
 
-    python benchmarks/ensemble_vs_loop.py [--model noisy-signals|limited-dataset|catastrophic-forgetting] [--repeats 2] [--loop-networks 2] [--grid-sizes 10 50 200]
+    python benchmarks/ensemble_vs_loop.py [--model noisy-signals|limited-dataset|catastrophic-forgetting]
+        [--repeats 2] [--loop-networks 2] [--grid-sizes 10 50 200]
 
 Time it on a quiet machine; it prints every repeat and the range of the ratios.
 """
@@ -56,7 +57,8 @@ elif model_name == "limited-dataset":
 else:
     x = torch.randn(10000, 20, generator=generator)
     y = torch.randint(0, 2, (10000,), generator=generator)
-    widths, loss_of = [20, 32, 16, 1], lambda out, yb: F.binary_cross_entropy_with_logits(out[:, 0], yb.float(), reduction="none")
+    widths = [20, 32, 16, 1]
+    loss_of = lambda out, yb: F.binary_cross_entropy_with_logits(out[:, 0], yb.float(), reduction="none")
 weight = torch.ones(len(x))
 weight[-5:] = penalty
 networks = int(sys.argv[6]) if len(sys.argv) > 6 else 1  # > 1: the first is a warm-up, the others are timed
@@ -85,13 +87,20 @@ print(json.dumps({"seconds": sum(times[1:]) / (networks - 1) if networks > 1 els
 """
 
 
-def plain_loop_seconds(model: str, epochs: int, penalty: float, sampler: str, examples: int = 0, networks: int = 1) -> float:
+def plain_loop_seconds(
+    model: str, epochs: int, penalty: float, sampler: str, examples: int = 0, networks: int = 1
+) -> float:
     """One network trained by the plain loop in a fresh Python without trauma (with
     networks > 1: the mean of networks 2 to n trained one after another, as a loop over
     many small networks would)."""
     env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
-    done = subprocess.run([sys.executable, "-c", PLAIN_LOOP, str(epochs), str(penalty), sampler, model, str(examples), str(networks)], env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PLAIN_LOOP, str(epochs), str(penalty), sampler, model, str(examples), str(networks)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)["seconds"]
 
 
@@ -109,18 +118,21 @@ def sweep_seconds(name: str) -> tuple[float, int]:
 
 def bare_training_seconds(seeds: int, penalties, epochs: int) -> tuple[float, int]:
     """The trainer alone (no diagnostics, no evaluation) on a grid of seeds x penalties."""
-    from trauma.numerics.trainer import Members, Training, train_ensemble
-    from trauma.extreme_penalty.dataset import make_seed_data
-    from trauma.extreme_penalty.model import LOSS, example_weights, layer_dims
     import numpy as np
     import torch
+
+    from trauma.extreme_penalty.dataset import make_seed_data
+    from trauma.extreme_penalty.model import LOSS, example_weights, layer_dims
+    from trauma.numerics.trainer import Members, Training, train_ensemble
 
     data = [make_seed_data(s) for s in range(seeds)]
     x = torch.tensor(np.stack([d.train.x for d in data]), dtype=torch.float32)
     y = torch.tensor(np.stack([d.train.labels for d in data]))
     mask = torch.tensor(np.stack([d.train.penalty_mask for d in data]))
     member_data = np.tile(np.arange(seeds), len(penalties))
-    members = Members(member_data, member_data, example_weights(mask[member_data], torch.tensor(np.repeat(penalties, seeds))))
+    members = Members(
+        member_data, member_data, example_weights(mask[member_data], torch.tensor(np.repeat(penalties, seeds)))
+    )
     started = time.perf_counter()
     train_ensemble(x, y, members, layer_dims([64, 32, 16]), LOSS, Training(epochs=epochs))
     return time.perf_counter() - started, len(members)
@@ -137,28 +149,43 @@ def forgetting_plain_seconds() -> tuple[float, float, float]:
     config = SweepConfig()
     phase1 = plain_loop_seconds("catastrophic-forgetting", config.phase1_epochs, 1.0, "shuffle", config.phase1_examples)
     sizes = [config.therapy_examples + replay_count(config.therapy_examples, r) for r in config.replay_ratios]
-    phase2 = plain_loop_seconds("catastrophic-forgetting", config.phase2_epochs, 1.0, "shuffle", round(sum(sizes) / len(sizes)), networks=6)
+    phase2 = plain_loop_seconds(
+        "catastrophic-forgetting", config.phase2_epochs, 1.0, "shuffle", round(sum(sizes) / len(sizes)), networks=6
+    )
     total = config.seeds * (1 + config.joint) * phase1 + config.seeds * config.strategies * phase2
     return total, phase1, phase2
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="extreme-penalty", choices=["extreme-penalty", "noisy-signals", "limited-dataset", "catastrophic-forgetting"])
+    parser.add_argument(
+        "--model",
+        default="extreme-penalty",
+        choices=["extreme-penalty", "noisy-signals", "limited-dataset", "catastrophic-forgetting"],
+    )
     parser.add_argument("--repeats", type=int, default=2, help="repeat the whole measurement (noisy machines)")
     parser.add_argument("--loop-networks", type=int, default=2, help="networks the plain loop trains per repeat")
     parser.add_argument("--epochs", type=int, default=None, help="the plain loop's epochs (default: the model's)")
-    parser.add_argument("--grid-sizes", type=int, nargs="*", default=[10, 50, 200], help="Model 1 grids for networks per second (2 epochs)")
+    parser.add_argument(
+        "--grid-sizes",
+        type=int,
+        nargs="*",
+        default=[10, 50, 200],
+        help="Model 1 grids for networks per second (2 epochs)",
+    )
     args = parser.parse_args()
 
     import torch
 
     from trauma.models import MODELS
 
-    args.epochs = args.epochs or MODELS[args.model].config().epochs
+    config = MODELS[args.model].config()
+    args.epochs = args.epochs or getattr(config, "epochs", None)  # Model 4: its phases have their own, below
     model1 = args.model == "extreme-penalty"
-    print(f"{args.model}, default parameters, {args.epochs} epochs; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, {os.cpu_count()} cores")
+    print(
+        f"{args.model}, default parameters; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, {os.cpu_count()} cores"
+    )
     ratios, old_ratios, sweeps = [], [], []
     for repeat in range(1, args.repeats + 1):
         if args.model == "catastrophic-forgetting":
@@ -167,8 +194,10 @@ def main() -> None:
             sweeps.append(sweep)
             ratios.append(plain_total / sweep)
             print(f"\nrepeat {repeat}:")
-            print(f"  plain loop: {phase1:.1f} s per phase-1 or joint network, {phase2:.2f} s per phase-2 network; "
-                  f"{plain_total:.0f} s for the sweep's {networks} networks one at a time")
+            print(
+                f"  plain loop: {phase1:.1f} s per phase-1 or joint network, {phase2:.2f} s per phase-2 network; "
+                f"{plain_total:.0f} s for the sweep's {networks} networks one at a time"
+            )
             print(f"  default sweep, everything the book reports: {sweep:.1f} s")
             print(f"  ratio per trained network: {ratios[-1]:.1f}x against the plain loop")
             continue
@@ -179,26 +208,42 @@ def main() -> None:
         ours = sweep / networks
         ratios.append(sum(plain) / len(plain) / ours)
         print(f"\nrepeat {repeat}:")
-        print(f"  plain loop (DataLoader shuffle=True, default Adam): {', '.join(f'{s:.1f}' for s in plain)} s per network")
+        print(
+            "  plain loop (DataLoader shuffle=True, default Adam): "
+            f"{', '.join(f'{s:.1f}' for s in plain)} s per network"
+        )
         if model1:
             listed = plain_loop_seconds(args.model, args.epochs, 1.0, "list")
             old_ratios.append(listed / ours)
             print(f"  list batch_sampler loop (this project's earlier baseline): {listed:.1f} s per network")
-        print(f"  default sweep, everything the book reports: {sweep:.1f} s for {networks} networks = {ours:.2f} s per network")
+        print(
+            f"  default sweep, everything the book reports: {sweep:.1f} s for {networks} networks "
+            f"= {ours:.2f} s per network"
+        )
         print(f"  ratio per trained network: {ratios[-1]:.1f}x against the plain loop")
     goal = "goal >= 25x, aim 40x" if model1 else "goal >= 20x"
-    print(f"\nratio against the plain loop over {args.repeats} repeats: {min(ratios):.1f}x to {max(ratios):.1f}x ({goal}); "
-          f"default sweep {min(sweeps):.1f} to {max(sweeps):.1f} s")
+    print(
+        f"\nratio against the plain loop over {args.repeats} repeats: "
+        f"{min(ratios):.1f}x to {max(ratios):.1f}x ({goal}); "
+        f"default sweep {min(sweeps):.1f} to {max(sweeps):.1f} s"
+    )
     if old_ratios:
         print(f"against the earlier list-sampler baseline: {min(old_ratios):.1f}x to {max(old_ratios):.1f}x")
 
     if model1 and args.grid_sizes:
         print("\nbare training step (no diagnostics or evaluation), 2 epochs:")
         for size in args.grid_sizes:
-            seconds, networks = bare_training_seconds(size // 5 if size >= 5 else 1, [1.0, 10.0, 100.0, 1000.0, 10000.0][: min(size, 5)], 2)
-            print(f"  {networks:4d} networks: {networks * 2 / seconds:6.1f} network-epochs per second "
-                  f"({seconds / 2 / networks * args.epochs:.2f} s per network for {args.epochs} epochs)")
-    print(f"\npeak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (goal < 2048 MB)")
+            seconds, networks = bare_training_seconds(
+                size // 5 if size >= 5 else 1, [1.0, 10.0, 100.0, 1000.0, 10000.0][: min(size, 5)], 2
+            )
+            print(
+                f"  {networks:4d} networks: {networks * 2 / seconds:6.1f} network-epochs per second "
+                f"({seconds / 2 / networks * args.epochs:.2f} s per network for {args.epochs} epochs)"
+            )
+    print(
+        "\npeak memory of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (goal < 2048 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,5 +19,9 @@ RATES = (0.003, 0.01, 0.03, 0.1, 0.3)
 for optimizer, rate in [("adam", 0.001)] + [("sgd", rate) for rate in RATES]:
     result = run_sweep(SweepConfig(penalties=[1], optimizer=optimizer, learning_rate=rate, noise_floor=False))
     accuracy = report.cell(result.summary(), "accuracy", penalty=1, probe="normal")
-    print(f"{optimizer} lr {rate:g}: accuracy {format_ci(accuracy['mean'], accuracy['low'], accuracy['high'], percent=True, digits=2)}, "
-          f"diverged {result.metadata['diverged_members']}", flush=True)
+    print(
+        f"{optimizer} lr {rate:g}: accuracy "
+        f"{format_ci(accuracy['mean'], accuracy['low'], accuracy['high'], percent=True, digits=2)}, "
+        f"diverged {result.metadata['diverged_members']}",
+        flush=True,
+    )

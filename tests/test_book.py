@@ -3,8 +3,8 @@ copy of the repository (tiny parameters), checked in a real headless Chromium.""
 
 import html
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,31 +13,97 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from conftest import copy_book_sources
 
 from trauma.book import paths
 from trauma.book.variants import load_table
 
-from conftest import copy_book_sources
-
 REPO = paths.ROOT
 BIN = Path(sys.executable).parent
 GLUE_KEYS = {  # a few keys each template's prose needs
-    "extreme_penalty": {"fig_overcorrection", "fig_boundary", "fig_weights", "fig_ratio", "fig_spikes", "tbl_predictions",
-                        "tbl_hypotheses", "ex_rho08_mean", "ex_normal_word", "dist_at_high", "beyond_vs_at_word"},
+    "extreme_penalty": {
+        "fig_overcorrection",
+        "fig_boundary",
+        "fig_weights",
+        "fig_ratio",
+        "fig_spikes",
+        "tbl_predictions",
+        "tbl_hypotheses",
+        "ex_rho08_mean",
+        "ex_normal_word",
+        "dist_at_high",
+        "beyond_vs_at_word",
+    },
     "penalty_dynamics": {"fig_loss", "fig_ratio", "fig_weights", "fig_profile", "safe_at_trauma_lam_mean"},
-    "penalty_comparison": {"tbl_headline", "tbl_final", "fig_comparison", "fig_explore", "realistic_correlation_rho08_mean",
-                   "off_manifold_adjacent_off_manifold_low", "realistic_effect_word", "stable_vs_realistic_spikes_word"},
-    "noisy_signals": {"fig_metrics", "fig_instability", "fig_power", "fig_memorised", "tbl_predictions", "inst_in_diff_word",
-                      "acc_in_diff_word", "exponent_verdict", "chance_top_word"},
-    "noisy_comparison": {"tbl_overview", "fig_explore", "spec_inside_word", "randomise_chance_word", "long_memorised_word", "prediction_counts"},
-    "limited_dataset": {"fig_mse", "fig_generalisation", "fig_other", "tbl_comparisons", "tbl_predictions", "h_gap_change_word",
-                        "h_exponent_verdict", "gap_remaining_mean", "spec_power", "shifted_mismatch"},
-    "limited_comparison": {"tbl_overview", "fig_explore", "confound_gap_word", "design_difference_at_two", "shifted_conclusion",
-                           "limited_fixed_gap_b_mean", "prediction_counts"},
-    "catastrophic_forgetting": {"fig_tradeoff", "fig_curves", "fig_heatmaps", "tbl_pareto", "tbl_predictions",
-                                "replay_retention_word", "ewc_vs_replay_word", "pareto", "above_one"},
-    "forgetting_comparison": {"tbl_overview", "fig_explore", "overlap_replay_retention_word", "ewc_vs_replay_success_word",
-                              "forgetting_default_ewc_retention_mean", "prediction_counts"},
+    "penalty_comparison": {
+        "tbl_headline",
+        "tbl_final",
+        "fig_comparison",
+        "fig_explore",
+        "realistic_correlation_rho08_mean",
+        "off_manifold_adjacent_off_manifold_low",
+        "realistic_effect_word",
+        "stable_vs_realistic_spikes_word",
+    },
+    "noisy_signals": {
+        "fig_metrics",
+        "fig_instability",
+        "fig_power",
+        "fig_memorised",
+        "tbl_predictions",
+        "inst_in_diff_word",
+        "acc_in_diff_word",
+        "exponent_verdict",
+        "chance_top_word",
+    },
+    "noisy_comparison": {
+        "tbl_overview",
+        "fig_explore",
+        "spec_inside_word",
+        "randomise_chance_word",
+        "long_memorised_word",
+        "prediction_counts",
+    },
+    "limited_dataset": {
+        "fig_mse",
+        "fig_generalisation",
+        "fig_other",
+        "tbl_comparisons",
+        "tbl_predictions",
+        "h_gap_change_word",
+        "h_exponent_verdict",
+        "gap_remaining_mean",
+        "spec_power",
+        "shifted_mismatch",
+    },
+    "limited_comparison": {
+        "tbl_overview",
+        "fig_explore",
+        "confound_gap_word",
+        "design_difference_at_two",
+        "shifted_conclusion",
+        "limited_fixed_gap_b_mean",
+        "prediction_counts",
+    },
+    "catastrophic_forgetting": {
+        "fig_tradeoff",
+        "fig_curves",
+        "fig_heatmaps",
+        "tbl_pareto",
+        "tbl_predictions",
+        "replay_retention_word",
+        "ewc_vs_replay_word",
+        "pareto",
+        "above_one",
+    },
+    "forgetting_comparison": {
+        "tbl_overview",
+        "fig_explore",
+        "overlap_replay_retention_word",
+        "ewc_vs_replay_success_word",
+        "forgetting_default_ewc_retention_mean",
+        "prediction_counts",
+    },
     "findings": {"tbl_findings", "n_predictions", "verdict_counts"},
     "reproducibility": {"tbl_runs", "tbl_environment", "total_minutes"},
 }
@@ -46,29 +112,52 @@ GLUE_KEYS = {  # a few keys each template's prose needs
 def test_the_table_lists_the_required_variants_and_drives_the_toc():
     runs = load_table()
     expected = {
-        "realistic": {}, "pedagogical": {"hidden_dims": [16, 8], "oversample": 100}, "capacity": {"hidden_dims": [16, 8]},
-        "density": {"num_trauma": 100}, "rumination": {"oversample": 100}, "linear": {"hidden_dims": []},
-        "off_manifold": {"trauma_placement": "off_manifold"}, "sgd": {"optimizer": "sgd", "learning_rate": 0.01},
+        "realistic": {},
+        "pedagogical": {"hidden_dims": [16, 8], "oversample": 100},
+        "capacity": {"hidden_dims": [16, 8]},
+        "density": {"num_trauma": 100},
+        "rumination": {"oversample": 100},
+        "linear": {"hidden_dims": []},
+        "off_manifold": {"trauma_placement": "off_manifold"},
+        "sgd": {"optimizer": "sgd", "learning_rate": 0.01},
         "stable": {"lr_schedule": "cosine"},
     }
     for name, parameters in expected.items():
         assert runs[name].template == "extreme_penalty" and runs[name].parameters == parameters
-    noisy = {"noisy_spec": {}, "noisy_randomise": {"noise_model": "randomise"}, "noisy_long": {"epochs": 200},
-             "noisy_small": {"train_examples": 1000}, "noisy_wide": {"hidden_dims": [128, 64]}}
+    noisy = {
+        "noisy_spec": {},
+        "noisy_randomise": {"noise_model": "randomise"},
+        "noisy_long": {"epochs": 200},
+        "noisy_small": {"train_examples": 1000},
+        "noisy_wide": {"hidden_dims": [128, 64]},
+    }
     for name, parameters in noisy.items():
         assert runs[name].template == "noisy_signals" and parameters.items() <= runs[name].parameters.items()
     assert runs["noisy_comparison"].inputs == list(noisy)
-    limited = {"limited_fixed": {}, "limited_per_caregiver": {"design": "per_caregiver"},
-               "limited_more": {"total_interactions": 5000}, "limited_small": {"hidden_dims": [8]},
-               "limited_shifted": {"headline_test_set": "shifted"}}
+    limited = {
+        "limited_fixed": {},
+        "limited_per_caregiver": {"design": "per_caregiver"},
+        "limited_more": {"total_interactions": 5000},
+        "limited_small": {"hidden_dims": [8]},
+        "limited_shifted": {"headline_test_set": "shifted"},
+    }
     for name, parameters in limited.items():
         assert runs[name].template == "limited_dataset" and runs[name].parameters == parameters
     assert runs["limited_comparison"].inputs == list(limited)
-    forgetting = {"forgetting_default": {}, "forgetting_overlap": {"overlap": 0.05}, "forgetting_therapy": {"therapy_examples": 1500}}
+    forgetting = {
+        "forgetting_default": {},
+        "forgetting_overlap": {"overlap": 0.05},
+        "forgetting_therapy": {"therapy_examples": 1500},
+    }
     for name, parameters in forgetting.items():
         assert runs[name].template == "catastrophic_forgetting" and runs[name].parameters == parameters
     assert runs["forgetting_comparison"].inputs == list(forgetting)
-    assert runs["findings"].inputs == ["realistic", "noisy_spec", "limited_fixed", "forgetting_default"]  # one headline per model
+    assert runs["findings"].inputs == [
+        "realistic",
+        "noisy_spec",
+        "limited_fixed",
+        "forgetting_default",
+    ]  # one headline per model
     dynamics = sorted(r.parameters["penalty"] for r in runs.values() if r.template == "penalty_dynamics")
     assert dynamics == [1, 10, 100, 1000, 10000]  # one page per penalty of the realistic variant
     toc = (REPO / "_toc.yml").read_text()
@@ -100,7 +189,9 @@ def test_changing_one_variant_makes_only_it_and_its_readers_stale(tmp_path):
         next(v for v in table["variants"] if v["name"] == "realistic")["parameters"]["epochs"] = 40
 
     changed = {name for name, run in _table_with(tmp_path, change_source).items() if run.hash != before[name].hash}
-    assert changed == {"realistic", "penalty_comparison", "findings", "reproducibility"} | {n for n in before if n.startswith("dynamics")}
+    assert changed == {"realistic", "penalty_comparison", "findings", "reproducibility"} | {
+        n for n in before if n.startswith("dynamics")
+    }
 
 
 def test_editing_one_models_package_leaves_the_other_models_pages_up_to_date(tmp_path):
@@ -114,10 +205,21 @@ def test_editing_one_models_package_leaves_the_other_models_pages_up_to_date(tmp
     env = dict(os.environ, PYTHONPATH=str(source), TRAUMA_ROOT=str(book))
     env.pop("TRAUMA_SMOKE", None)
     recorded = subprocess.run(
-        [sys.executable, "-c", "import json; from trauma.book.variants import load_table; print(json.dumps("
-         "{n: [str(r.notebook), {'hash': r.hash, 'hash_parts': r.hash_parts, 'results': {}}] for n, r in load_table().items()}))"],
-        env=env, capture_output=True, text=True, check=True)
-    for notebook, metadata in json.loads(recorded.stdout).values():  # every run as if executed, its results recorded empty
+        [
+            sys.executable,
+            "-c",
+            "import json; from trauma.book.variants import load_table; print(json.dumps("
+            "{n: [str(r.notebook), {'hash': r.hash, 'hash_parts': r.hash_parts, 'results': {}}]"
+            " for n, r in load_table().items()}))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for notebook, metadata in json.loads(
+        recorded.stdout
+    ).values():  # every run as if executed, its results recorded empty
         Path(notebook).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.v4.new_notebook(metadata={"trauma": metadata}), notebook)
 
@@ -143,10 +245,21 @@ def test_editing_one_models_package_leaves_the_other_models_pages_up_to_date(tmp
     [
         (lambda t: t["variants"][0]["parameters"].update(optimizer="rmsprop"), "parameter 'optimizer'"),
         (lambda t: t["variants"].append(dict(t["variants"][0])), "parameter 'name'"),
-        (lambda t: t["variants"].append({"name": "dyn", "template": "penalty_dynamics", "parameters": {"penalty": 3}}), "parameter 'penalty'"),
+        (
+            lambda t: t["variants"].append(
+                {"name": "dyn", "template": "penalty_dynamics", "parameters": {"penalty": 3}}
+            ),
+            "parameter 'penalty'",
+        ),
         (lambda t: t["variants"].append({"name": "x", "template": "nope"}), "parameter 'template'"),
-        (lambda t: t.update(templates=dict(sorted(t["templates"].items()))), "parameter 'templates'"),  # comparison before its inputs
-        (lambda t: t["templates"]["noisy_signals"].update(headline="realistic"), "parameter 'headline'"),  # another model's variant
+        (
+            lambda t: t.update(templates=dict(sorted(t["templates"].items()))),
+            "parameter 'templates'",
+        ),  # comparison before its inputs
+        (
+            lambda t: t["templates"]["noisy_signals"].update(headline="realistic"),
+            "parameter 'headline'",
+        ),  # another model's variant
     ],
 )
 def test_bad_tables_are_rejected_naming_the_problem(tmp_path, change, message):
@@ -210,7 +323,12 @@ def test_the_findings_page_has_every_prediction_of_every_headline_page(smoke_boo
     rows = sum(glued[(v, "tbl_predictions")]["text/html"].split("<tbody>")[1].count("<tr>") for v in headlines)
     assert int(glued[("findings", "n_predictions")]["text/plain"]) == rows > 10
     findings = glued[("findings", "tbl_findings")]["text/html"]
-    for model in ("Model 1: Extreme Penalty", "Model 2: Noisy Signals", "Model 3: Limited Dataset", "Model 4: Catastrophic Forgetting"):
+    for model in (
+        "Model 1: Extreme Penalty",
+        "Model 2: Noisy Signals",
+        "Model 3: Limited Dataset",
+        "Model 4: Catastrophic Forgetting",
+    ):
         assert model in findings
     text = _page_text(root / "_build/html/book/generated/findings/01_findings.html")
     assert re.search(r"Table \d+ Every prediction of every model", text)
@@ -218,15 +336,20 @@ def test_the_findings_page_has_every_prediction_of_every_headline_page(smoke_boo
 
 def test_glued_tables_are_numbered_as_tables(smoke_book):
     root, _, _ = smoke_book
-    for page, tables in (("penalty_comparison/01_penalty_comparison", 2), ("catastrophic_forgetting/01_forgetting_default", 2),
-                         ("variants/01_realistic", 4)):
+    for page, tables in (
+        ("penalty_comparison/01_penalty_comparison", 2),
+        ("catastrophic_forgetting/01_forgetting_default", 2),
+        ("variants/01_realistic", 4),
+    ):
         html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
         numbers = re.findall(r'<span class="caption-number">(\w+) (\d+) </span>', html)
         assert sum(kind == "Table" for kind, _ in numbers) == tables, (page, numbers)
         table_numbers = [int(n) for kind, n in numbers if kind == "Table"]
         assert table_numbers == sorted(table_numbers)
     prose = _page_text(root / "_build/html/book/generated/catastrophic_forgetting/01_forgetting_default.html")
-    assert re.search(r"Table \d+ The best trade-offs", prose) and not re.search(r"Figure \d+ The best trade-offs", prose)
+    assert re.search(r"Table \d+ The best trade-offs", prose) and not re.search(
+        r"Figure \d+ The best trade-offs", prose
+    )
 
 
 def test_a_variant_page_shows_its_parameters_once_and_links_its_files(smoke_book):
@@ -246,9 +369,14 @@ def test_a_variant_page_shows_its_parameters_once_and_links_its_files(smoke_book
 
 
 INTERACTIVE = {  # template: its interactive figure (a menu of every variant on the comparison pages)
-    "extreme_penalty": "fig_overcorrection", "noisy_signals": "fig_metrics", "limited_dataset": "fig_generalisation",
-    "catastrophic_forgetting": "fig_tradeoff", "penalty_comparison": "fig_explore", "noisy_comparison": "fig_explore",
-    "limited_comparison": "fig_explore", "forgetting_comparison": "fig_explore",
+    "extreme_penalty": "fig_overcorrection",
+    "noisy_signals": "fig_metrics",
+    "limited_dataset": "fig_generalisation",
+    "catastrophic_forgetting": "fig_tradeoff",
+    "penalty_comparison": "fig_explore",
+    "noisy_comparison": "fig_explore",
+    "limited_comparison": "fig_explore",
+    "forgetting_comparison": "fig_explore",
 }
 
 
@@ -257,13 +385,20 @@ def test_interactive_figures_travel_with_their_png_and_load_plotly_only_where_dr
     runs = load_table(root / "variants.yml")
     for run in runs.values():
         notebook = nbformat.read(root / run.notebook.relative_to(paths.ROOT), as_version=4)
-        outputs = {o.metadata["scrapbook"]["name"]: o.data for cell in notebook.cells if cell.cell_type == "code"
-                   for o in cell.outputs if "scrapbook" in o.get("metadata", {})}
+        outputs = {
+            o.metadata["scrapbook"]["name"]: o.data
+            for cell in notebook.cells
+            if cell.cell_type == "code"
+            for o in cell.outputs
+            if "scrapbook" in o.get("metadata", {})
+        }
         page = (root / "_build/html" / run.notebook.relative_to(paths.ROOT).with_suffix(".html")).read_text()
         if run.template in INTERACTIVE:
             bundle = outputs[INTERACTIVE[run.template]]
             spec = bundle["application/papermill.record/application/vnd.plotly.v1+json"]
-            assert len(spec["data"]) > 3 and bundle["application/papermill.record/image/png"].startswith("iVBOR"), run.name
+            assert len(spec["data"]) > 3 and bundle["application/papermill.record/image/png"].startswith("iVBOR"), (
+                run.name
+            )
             assert page.count('class="trauma-plotly"') == 1 and "_static/plotly.min.js" in page, run.name
         else:
             assert "trauma-plotly" not in page and "plotly.min.js" not in page, run.name
@@ -275,15 +410,22 @@ def _open(driver, url):
     from selenium.webdriver.support.wait import WebDriverWait
 
     driver.get(url)
-    WebDriverWait(driver, 60).until(lambda d: d.current_url == url and d.execute_script(
-        "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete);"))
+    WebDriverWait(driver, 60).until(
+        lambda d: (
+            d.current_url == url
+            and d.execute_script(
+                "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete);"
+            )
+        )
+    )
 
 
 def _drawn(driver) -> list:
     """Per interactive figure: its traces' visibility and the first visible trace's y."""
     return driver.execute_script("""return Array.from(document.querySelectorAll('div.trauma-plotly')).map(g => {
         const shown = g.data.filter(t => t.visible !== false);
-        return {svg: g.querySelectorAll('svg.main-svg').length, points: g.querySelectorAll('.scatterlayer .point').length,
+        return {svg: g.querySelectorAll('svg.main-svg').length,
+                points: g.querySelectorAll('.scatterlayer .point').length,
                 shown: shown.length, traces: g.data.length, y: JSON.stringify(shown[2].y),
                 menu: (g.querySelector('.updatemenu-header text') || {}).textContent};
     });""")
@@ -304,7 +446,9 @@ def _pick_from_menu(driver, index: int) -> None:
     header = driver.find_element(By.CSS_SELECTOR, "div.trauma-plotly .updatemenu-header")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", header)  # not under the sticky page header
     ActionChains(driver).move_to_element(header).click().perform()
-    WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".updatemenu-dropdown-button")) > index)
+    WebDriverWait(driver, 10).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".updatemenu-dropdown-button")) > index
+    )
     entry = driver.find_elements(By.CSS_SELECTOR, ".updatemenu-dropdown-button")[index]
     ActionChains(driver).move_to_element(entry).click().perform()
 
@@ -317,32 +461,55 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
     root, _, _ = smoke_book
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
-                 "--host-resolver-rules=MAP * ~NOTFOUND"):  # every host blocked: the book must work offline
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,2400",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ):  # every host blocked: the book must work offline
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})  # performance: every request
     shots = tmp_path_factory.mktemp("screenshots")
     generated = "book/generated/"
-    pages = ["book/intro.html", "book/limited_dataset.html", f"{generated}variants/01_realistic.html",
-             f"{generated}noisy_signals/01_noisy_spec.html", f"{generated}limited_dataset/01_limited_fixed.html",
-             f"{generated}catastrophic_forgetting/01_forgetting_default.html", f"{generated}penalty_comparison/01_penalty_comparison.html",
-             f"{generated}noisy_comparison/01_noisy_comparison.html", f"{generated}limited_comparison/01_limited_comparison.html",
-             f"{generated}forgetting_comparison/01_forgetting_comparison.html"]
+    pages = [
+        "book/intro.html",
+        "book/limited_dataset.html",
+        f"{generated}variants/01_realistic.html",
+        f"{generated}noisy_signals/01_noisy_spec.html",
+        f"{generated}limited_dataset/01_limited_fixed.html",
+        f"{generated}catastrophic_forgetting/01_forgetting_default.html",
+        f"{generated}penalty_comparison/01_penalty_comparison.html",
+        f"{generated}noisy_comparison/01_noisy_comparison.html",
+        f"{generated}limited_comparison/01_limited_comparison.html",
+        f"{generated}forgetting_comparison/01_forgetting_comparison.html",
+    ]
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
     try:
         for page in pages:
             url = (root / "_build/html" / page).as_uri()
             _open(driver, url)
             images = driver.execute_script(
-                "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
+                "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);"
+            )
             broken = [src for src, complete, width in images if not complete or width == 0]
             assert not broken, (page, broken)
             if page == "book/limited_dataset.html":  # formulas drawn by the MathJax copied into the book
-                WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.querySelectorAll('mjx-container').length") >= 4)
+                WebDriverWait(driver, 30).until(
+                    lambda d: d.execute_script("return document.querySelectorAll('mjx-container').length") >= 4
+                )
             if "generated" in page:  # one interactive figure, drawn as SVG with every seed a point
-                WebDriverWait(driver, 30).until(lambda d: d.execute_script(
-                    "return document.querySelectorAll('div.trauma-plotly svg.main-svg').length") > 0)
+                WebDriverWait(driver, 30).until(
+                    lambda d: (
+                        d.execute_script("return document.querySelectorAll('div.trauma-plotly svg.main-svg').length")
+                        > 0
+                    )
+                )
                 [figure] = _drawn(driver)
                 assert figure["points"] >= 2 * 3 and figure["shown"] >= 4, (page, figure)
                 if "comparison" in page:  # the menu shows one variant at a time and switches to another
@@ -354,7 +521,10 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
             errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
             assert not errors, (page, errors)
             requested = _requests(driver)  # (the Resource Timing API lists nothing for file: pages)
-            assert len(requested) > 10 and all(url.startswith(("file:", "data:")) for url in requested), (page, requested)
+            assert len(requested) > 10 and all(url.startswith(("file:", "data:")) for url in requested), (
+                page,
+                requested,
+            )
             assert any(url.endswith("_static/plotly.min.js") for url in requested) == ("generated" in page), page
             shot = shots / (page.replace("/", "_") + ".png")
             assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
@@ -366,9 +536,15 @@ def test_the_pages_render_in_a_real_browser(smoke_book, tmp_path_factory):
 def test_a_second_run_reuses_everything_and_clears_an_interrupted_runs_leftovers(smoke_book):
     root, env, _ = smoke_book
     status = subprocess.run([str(BIN / "trauma"), "status"], env=env, capture_output=True, text=True)
-    assert status.returncode == 0 and status.stdout.splitlines()[-1] == f"{len(load_table(root / 'variants.yml'))} up to date of " \
-        f"{len(load_table(root / 'variants.yml'))} runs", status.stdout
-    leftovers = [root / "book/generated/.staging/realistic.ipynb", root / "book/generated/results/.realistic.partial-x1y2/results.csv"]
+    assert (
+        status.returncode == 0
+        and status.stdout.splitlines()[-1]
+        == f"{len(load_table(root / 'variants.yml'))} up to date of {len(load_table(root / 'variants.yml'))} runs"
+    ), status.stdout
+    leftovers = [
+        root / "book/generated/.staging/realistic.ipynb",
+        root / "book/generated/results/.realistic.partial-x1y2/results.csv",
+    ]
     for path in leftovers:  # what a kill -9 in the middle of a run leaves
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("half")
@@ -379,9 +555,17 @@ def test_a_second_run_reuses_everything_and_clears_an_interrupted_runs_leftovers
 
 def test_a_second_run_at_the_same_time_stops_naming_the_first(smoke_book):
     root, env, _ = smoke_book
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom trauma.book.pipeline import one_at_a_time\n"
-                               "with one_at_a_time():\n    print('held', flush=True)\n    time.sleep(60)"],
-                              env=env, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nfrom trauma.book.pipeline import one_at_a_time\n"
+            "with one_at_a_time():\n    print('held', flush=True)\n    time.sleep(60)",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         for command in (["run", "--all"], ["book"]):
@@ -396,20 +580,28 @@ def test_a_second_run_at_the_same_time_stops_naming_the_first(smoke_book):
 
 def test_status_and_errors_of_the_table_are_one_line(tmp_path):
     (tmp_path / "notebooks").mkdir()
-    (tmp_path / "variants.yml").write_text("templates:\n  extreme_penalty:\n    section: variants\nvariants:\n  - name: [unclosed\n")
+    (tmp_path / "variants.yml").write_text(
+        "templates:\n  extreme_penalty:\n    section: variants\nvariants:\n  - name: [unclosed\n"
+    )
     env = dict(os.environ, TRAUMA_ROOT=str(tmp_path))
     for command in (["status"], ["run", "--all"], ["book"]):
         done = subprocess.run([str(BIN / "trauma"), *command], env=env, capture_output=True, text=True)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert re.search(r"variants\.yml:\d+: ", done.stderr) and "Traceback" not in done.stderr
     elsewhere = {k: v for k, v in os.environ.items() if k != "TRAUMA_ROOT"}
-    done = subprocess.run([str(BIN / "trauma"), "status"], env=elsewhere, cwd=tmp_path / "notebooks", capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / "trauma"), "status"], env=elsewhere, cwd=tmp_path / "notebooks", capture_output=True, text=True
+    )
     assert done.returncode == 2 and "variants.yml:" in done.stderr  # found from the working folder upwards
     outside = tmp_path / "outside"
     outside.mkdir()
     (tmp_path / "variants.yml").unlink()
-    done = subprocess.run([str(BIN / "trauma"), "run", "--all"], env=elsewhere, cwd=outside, capture_output=True, text=True)
-    assert done.returncode == 2 and "no checkout of the book" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    done = subprocess.run(
+        [str(BIN / "trauma"), "run", "--all"], env=elsewhere, cwd=outside, capture_output=True, text=True
+    )
+    assert (
+        done.returncode == 2 and "no checkout of the book" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_book_commands_without_the_book_extra_say_what_is_missing(monkeypatch, capsys):
@@ -425,9 +617,19 @@ def test_bad_parameters_to_trauma_run_stop_before_execution(smoke_book):
     root, env, _ = smoke_book
     before = sorted((root / "book/generated").rglob("*.ipynb"))
     for extra, name in [(["-p", "hidden_dims", "[0]"], "hidden_dims"), (["-p", "optimiser", "adam"], "optimiser")]:
-        done = subprocess.run([str(BIN / "trauma"), "run", "extreme_penalty", "--name", "broken", *extra], env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [str(BIN / "trauma"), "run", "extreme_penalty", "--name", "broken", *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 2 and f"parameter {name!r}" in done.stderr
-    done = subprocess.run([str(BIN / "trauma"), "run", "penalty_dynamics", "--name", "dyn", "-p", "penalty", "3"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / "trauma"), "run", "penalty_dynamics", "--name", "dyn", "-p", "penalty", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "penalties of realistic" in done.stderr
     assert sorted((root / "book/generated").rglob("*.ipynb")) == before
     assert not (root / "book/generated/custom_variants.yml").exists()
@@ -435,20 +637,67 @@ def test_bad_parameters_to_trauma_run_stop_before_execution(smoke_book):
 
 def test_a_readers_variant_becomes_a_page(smoke_book):
     root, env, _ = smoke_book
-    done = subprocess.run([str(BIN / "trauma"), "run", "extreme_penalty", "--name", "mine", "-p", "hidden_dims", "[8]", "-p", "penalties", "[1, 3000]"],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            str(BIN / "trauma"),
+            "run",
+            "extreme_penalty",
+            "--name",
+            "mine",
+            "-p",
+            "hidden_dims",
+            "[8]",
+            "-p",
+            "penalties",
+            "[1, 3000]",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads((root / "book/generated/results/mine/results.json").read_text())["parameters"]["penalties"] == [1.0, 3000.0]
-    done = subprocess.run([str(BIN / "trauma"), "run", "noisy_signals", "--name", "mine_noisy", "-p", "noise_levels", "[0.45]"],
-                          env=env, capture_output=True, text=True)
+    assert json.loads((root / "book/generated/results/mine/results.json").read_text())["parameters"]["penalties"] == [
+        1.0,
+        3000.0,
+    ]
+    done = subprocess.run(
+        [str(BIN / "trauma"), "run", "noisy_signals", "--name", "mine_noisy", "-p", "noise_levels", "[0.45]"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads((root / "book/generated/results/mine_noisy/results.json").read_text())["parameters"]["noise_levels"] == [0.45]
-    done = subprocess.run([str(BIN / "trauma"), "run", "limited_dataset", "--name", "mine_limited", "-p", "hidden_dims", "[6]"],
-                          env=env, capture_output=True, text=True)
+    assert json.loads((root / "book/generated/results/mine_noisy/results.json").read_text())["parameters"][
+        "noise_levels"
+    ] == [0.45]
+    done = subprocess.run(
+        [str(BIN / "trauma"), "run", "limited_dataset", "--name", "mine_limited", "-p", "hidden_dims", "[6]"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads((root / "book/generated/results/mine_limited/results.json").read_text())["parameters"]["hidden_dims"] == [6]
-    done = subprocess.run([str(BIN / "trauma"), "run", "catastrophic_forgetting", "--name", "mine_forgetting", "-p", "overlap", "0.1",
-                           "-p", "joint", "false"], env=env, capture_output=True, text=True)
+    assert json.loads((root / "book/generated/results/mine_limited/results.json").read_text())["parameters"][
+        "hidden_dims"
+    ] == [6]
+    done = subprocess.run(
+        [
+            str(BIN / "trauma"),
+            "run",
+            "catastrophic_forgetting",
+            "--name",
+            "mine_forgetting",
+            "-p",
+            "overlap",
+            "0.1",
+            "-p",
+            "joint",
+            "false",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     parameters = json.loads((root / "book/generated/results/mine_forgetting/results.json").read_text())["parameters"]
     assert parameters["overlap"] == 0.1 and parameters["joint"] is False
@@ -499,9 +748,36 @@ def test_a_failed_run_leaves_no_page_behind(smoke_book):
 # too (computed by the notebook), never typed, so a rerun cannot leave a sentence
 # its own numbers contradict.
 CLAIM_WORDS = {
-    "more", "less", "fewer", "higher", "lower", "larger", "smaller", "further", "farther", "rise", "rises", "fall",
-    "falls", "increase", "increases", "decrease", "decreases", "grows", "stronger", "weaker", "supported",
-    "inconclusive", "opposite", "hardly", "barely", "most", "least", "exceeds", "dominates", "consistently",
+    "more",
+    "less",
+    "fewer",
+    "higher",
+    "lower",
+    "larger",
+    "smaller",
+    "further",
+    "farther",
+    "rise",
+    "rises",
+    "fall",
+    "falls",
+    "increase",
+    "increases",
+    "decrease",
+    "decreases",
+    "grows",
+    "stronger",
+    "weaker",
+    "supported",
+    "inconclusive",
+    "opposite",
+    "hardly",
+    "barely",
+    "most",
+    "least",
+    "exceeds",
+    "dominates",
+    "consistently",
 }
 
 
@@ -537,8 +813,12 @@ def test_result_sentences_glue_their_comparison_words():
 
 def test_the_pages_show_the_words_their_notebooks_computed(smoke_book):
     root, _, _ = smoke_book
-    for page in ("variants/01_realistic", "penalty_comparison/01_penalty_comparison", "limited_dataset/01_limited_fixed",
-                 "limited_comparison/01_limited_comparison"):
+    for page in (
+        "variants/01_realistic",
+        "penalty_comparison/01_penalty_comparison",
+        "limited_dataset/01_limited_fixed",
+        "limited_comparison/01_limited_comparison",
+    ):
         notebook = nbformat.read(root / f"book/generated/{page}.ipynb", as_version=4)
         words = {}
         for cell in notebook.cells:
@@ -550,5 +830,7 @@ def test_the_pages_show_the_words_their_notebooks_computed(smoke_book):
         html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
         text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
         for name, word in words.items():
-            if name.startswith(("realistic", "ex_", "beyond", "diff_", "eq_", "spike", "acc_", "h_", "o_", "confound", "fixed_")):
+            if name.startswith(
+                ("realistic", "ex_", "beyond", "diff_", "eq_", "spike", "acc_", "h_", "o_", "confound", "fixed_")
+            ):
                 assert word in text, (page, name, word)

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import torch
 
-from trauma.numerics.trainer import Training
 from trauma.catastrophic_forgetting import dataset as ds
 from trauma.catastrophic_forgetting.config import SweepConfig
 from trauma.catastrophic_forgetting.ensemble import Strategy, train_phase1, train_phase2
@@ -16,9 +15,31 @@ from trauma.catastrophic_forgetting.metrics import forgetting
 from trauma.catastrophic_forgetting.model import read
 from trauma.catastrophic_forgetting.sweep import run_sweep, seed_data, strategy_name
 from trauma.cli import main
+from trauma.numerics.trainer import Training
 
-TINY = ["-p", "seeds", "3", "-p", "phase1_epochs", "3", "-p", "phase2_epochs", "2", "-p", "phase1_examples", "400",
-        "-p", "learning_rates", "[0.0001, 0.01]", "-p", "replay_ratios", "[0, 0.2]", "-p", "ewc_strengths", "[100]"]
+TINY = [
+    "-p",
+    "seeds",
+    "3",
+    "-p",
+    "phase1_epochs",
+    "3",
+    "-p",
+    "phase2_epochs",
+    "2",
+    "-p",
+    "phase1_examples",
+    "400",
+    "-p",
+    "learning_rates",
+    "[0.0001, 0.01]",
+    "-p",
+    "replay_ratios",
+    "[0, 0.2]",
+    "-p",
+    "ewc_strengths",
+    "[100]",
+]
 
 
 def test_phase1_rule_therapy_region_and_reading():
@@ -28,7 +49,9 @@ def test_phase1_rule_therapy_region_and_reading():
     assert [ds.RESPONSES[r] for r in ds.phase1_response(x)] == ["danger", "neutral"]
     therapy = ds.therapy_inputs(np.random.default_rng(0), 1000)
     assert ds.in_therapy_region(therapy).all()
-    assert (ds.phase1_response(therapy) == ds.RESPONSES.index("danger")).all()  # phase 1 calls therapy situations danger
+    assert (
+        ds.phase1_response(therapy) == ds.RESPONSES.index("danger")
+    ).all()  # phase 1 calls therapy situations danger
     prototypes = ds.prototype_matrix()
     assert read(torch.tensor(prototypes + 0.04, dtype=torch.float32)).tolist() == [0, 1, 2]
     train, _ = ds.phase1_sets(0, 20_000)
@@ -47,7 +70,9 @@ def test_replay_is_nested_and_sized_as_a_share_of_the_therapy_set():
     np.testing.assert_array_equal(large.x[:167], small.x)  # the replayed examples of 0.1 are among those of 0.5
     a, _ = ds.therapy_sets(1, 150)
     _, test_after_more = ds.therapy_sets(1, 300)
-    np.testing.assert_array_equal(ds.therapy_sets(1, 150)[1].x, test_after_more.x)  # the test set ignores the training size
+    np.testing.assert_array_equal(
+        ds.therapy_sets(1, 150)[1].x, test_after_more.x
+    )  # the test set ignores the training size
     assert (a.response == ds.RESPONSES.index("safe")).all()
 
 
@@ -75,24 +100,44 @@ def test_phase2_starts_from_the_phase1_network_and_a_member_trains_as_alone():
 
 @pytest.fixture(scope="module")
 def small():
-    return run_sweep(SweepConfig(seeds=3, phase1_epochs=20, phase2_epochs=5, phase1_examples=2000, learning_rates=[1e-4, 1e-2],
-                                 replay_ratios=[0.0, 0.5], ewc_strengths=[1000.0]))
+    return run_sweep(
+        SweepConfig(
+            seeds=3,
+            phase1_epochs=20,
+            phase2_epochs=5,
+            phase1_examples=2000,
+            learning_rates=[1e-4, 1e-2],
+            replay_ratios=[0.0, 0.5],
+            ewc_strengths=[1000.0],
+        )
+    )
 
 
 def test_sweep_tables_and_the_named_strategies(small):
     table = small.networks
-    assert set(table.strategy) == {"conservative", "naive", "lr 0.0001, replay 0.5", "lr 0.01, replay 0.5", "EWC 1000", "joint"}
+    assert set(table.strategy) == {
+        "conservative",
+        "naive",
+        "lr 0.0001, replay 0.5",
+        "lr 0.01, replay 0.5",
+        "EWC 1000",
+        "joint",
+    }
     assert len(table) == 3 * 6
     assert table.therapy_success.between(0, 1).all() and (table.retention >= 0).all()
     assert (table.therapy_before < 0.1).all()  # phase 1 reads therapy situations as danger
     naive = table[table.strategy == "naive"].set_index("seed")
     conservative = table[table.strategy == "conservative"].set_index("seed")
-    assert (naive.retention < conservative.retention).all() and (naive.therapy_success > conservative.therapy_success).all()
+    assert (naive.retention < conservative.retention).all() and (
+        naive.therapy_success > conservative.therapy_success
+    ).all()
     assert (table.accuracy_before > 0.8).all()
     curves = small.curves
     assert (curves[curves.epoch == 0].retention == 1).all() and curves.epoch.max() == 5
     assert set(small.weights.layer) == {0, 1, 2}
-    assert strategy_name(Strategy(1e-3, 0.2)) == "replay" and strategy_name(Strategy(3e-3, 0.1)) == "lr 0.003, replay 0.1"
+    assert (
+        strategy_name(Strategy(1e-3, 0.2)) == "replay" and strategy_name(Strategy(3e-3, 0.1)) == "lr 0.003, replay 0.1"
+    )
 
 
 def test_tradeoff_figure_draws_every_strategy_and_names_the_marked_ones(small):
@@ -112,15 +157,31 @@ def test_tradeoff_figure_draws_every_strategy_and_names_the_marked_ones(small):
         assert sum(len(c.get_offsets()) for c in dots) == len(small.networks)  # every seed of every strategy a dot
     assert forgetting_axis.get_yscale() == "symlog"
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
-    assert legend == ["naive", "conservative", "joint", "EWC 1000", "other cells of the grid"]  # no "replay" cell in this grid
+    assert legend == [
+        "naive",
+        "conservative",
+        "joint",
+        "EWC 1000",
+        "other cells of the grid",
+    ]  # no "replay" cell in this grid
     plt.close(figure)
 
 
 @pytest.mark.parametrize(
     "name, value",
-    [("learning_rates", "[0]"), ("learning_rates", "[]"), ("replay_ratios", "[0, 1]"), ("replay_ratios", "[0.2, 0.2]"),
-     ("ewc_strengths", "[-1]"), ("overlap", "1"), ("phase2_epochs", "0"), ("therapy_examples", "0"), ("seeds", "2"),
-     ("joint", "maybe"), ("learning_rate", "0.1")],
+    [
+        ("learning_rates", "[0]"),
+        ("learning_rates", "[]"),
+        ("replay_ratios", "[0, 1]"),
+        ("replay_ratios", "[0.2, 0.2]"),
+        ("ewc_strengths", "[-1]"),
+        ("overlap", "1"),
+        ("phase2_epochs", "0"),
+        ("therapy_examples", "0"),
+        ("seeds", "2"),
+        ("joint", "maybe"),
+        ("learning_rate", "0.1"),
+    ],
 )
 def test_bad_input_fails_before_training_and_writes_nothing(tmp_path, capsys, name, value):
     out = tmp_path / "out"
@@ -135,12 +196,23 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
     assert main(["sweep", "catastrophic-forgetting", *TINY, "--out", str(a), "--quiet"]) == 0
     assert main(["sweep", "catastrophic-forgetting", *TINY, "--out", str(b), "--quiet"]) == 0
     assert (a / "results.csv").read_bytes() == (b / "results.csv").read_bytes()
-    names = {"results.csv", "curves.csv", "weights.csv", "training.csv", "summary.csv", "results.json", "summary.txt",
-             "tradeoff.png", "checkpoints"}
+    names = {
+        "results.csv",
+        "curves.csv",
+        "weights.csv",
+        "training.csv",
+        "summary.csv",
+        "results.json",
+        "summary.txt",
+        "tradeoff.png",
+        "checkpoints",
+    }
     assert names <= {p.name for p in a.iterdir()}
     assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["joint.pt", "phase1.pt", "phase2.pt"]
     results = pd.read_csv(a / "results.csv")
-    assert {"seed", "strategy", "learning_rate", "replay_ratio", "retention", "therapy_success", "forgetting"} <= set(results.columns)
+    assert {"seed", "strategy", "learning_rate", "replay_ratio", "retention", "therapy_success", "forgetting"} <= set(
+        results.columns
+    )
     assert len(results) == 3 * (4 + 1 + 1)
     document = json.loads((a / "results.json").read_text())
     assert document["model"] == "catastrophic_forgetting" and document["parameters"]["ewc_strengths"] == [100.0]

@@ -11,7 +11,23 @@ import pytest
 from trauma.cli import main
 from trauma.extreme_penalty import outputs
 
-TINY = ["-p", "seeds", "2", "-p", "epochs", "2", "-p", "base_examples", "300", "-p", "penalties", "[1, 1000]", "-p", "hidden_dims", "[8]"]
+TINY = [
+    "-p",
+    "seeds",
+    "2",
+    "-p",
+    "epochs",
+    "2",
+    "-p",
+    "base_examples",
+    "300",
+    "-p",
+    "penalties",
+    "[1, 1000]",
+    "-p",
+    "hidden_dims",
+    "[8]",
+]
 
 
 def sweep(out, *extra, quiet=True):
@@ -20,7 +36,11 @@ def sweep(out, *extra, quiet=True):
 
 def test_console_script_exits_non_zero_on_bad_input(tmp_path):
     trauma = Path(sys.executable).parent / "trauma"  # installed beside the interpreter
-    done = subprocess.run([trauma, "sweep", "extreme-penalty", "-p", "epochs", "-1", "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    done = subprocess.run(
+        [trauma, "sweep", "extreme-penalty", "-p", "epochs", "-1", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "'epochs'" in done.stderr and not (tmp_path / "o").exists()
 
 
@@ -44,5 +64,3 @@ def test_output_folder_rules(tmp_path, capsys, monkeypatch):
     with pytest.raises(RuntimeError):
         sweep(tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "precious"]  # nothing half-written
-
-

@@ -48,7 +48,9 @@ def problems(pyproject: dict, environment: dict, constraints: str) -> list[str]:
         found.append(f"environment.yml's python={python} is outside requires-python {project['requires-python']}")
     for line in conda:
         name, _, version = re.fullmatch(r"([\w.-]+)\s*(=*\s*(.*))", line).groups()
-        if name not in ("python", "pip") and (canonicalize_name(name) not in names or pinned.get(canonicalize_name(name)) != version):
+        if name not in ("python", "pip") and (
+            canonicalize_name(name) not in names or pinned.get(canonicalize_name(name)) != version
+        ):
             found.append(f"environment.yml's conda {line} is not a pyproject dependency at its pinned version")
 
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
@@ -56,24 +58,36 @@ def problems(pyproject: dict, environment: dict, constraints: str) -> list[str]:
         found.append("environment.yml's pip section does not use -c constraints.txt")
     project_lines = [m.group(1) for line in pip if (m := re.fullmatch(r"(?:-e\s+)?\.\[(.*)\]", line))]
     if [set(e.strip() for e in line.split(",")) for line in project_lines] != [set(extras)]:
-        found.append(f"environment.yml's pip section installs the project with extras {project_lines}, not once with every extra {sorted(extras)}")
+        found.append(
+            f"environment.yml's pip section installs the project with extras {project_lines}, "
+            f"not once with every extra {sorted(extras)}"
+        )
     for line in pip:
         if not line.startswith(("-", ".")):
             requirement = Requirement(line)
             exact = f"=={pinned.get(canonicalize_name(requirement.name))}"
             if canonicalize_name(requirement.name) not in names or str(requirement.specifier) != exact:
-                found.append(f"environment.yml's pip {line} is not a pyproject dependency at its pinned version ({exact})")
+                found.append(
+                    f"environment.yml's pip {line} is not a pyproject dependency at its pinned version ({exact})"
+                )
 
     torch = {str(r.specifier) for r in declared if r.name == "torch"} | {f"=={pinned.get('torch')}"}
-    torch |= {str(r.specifier) for r in map(Requirement, (line for line in pip if not line.startswith(("-", ".")))) if r.name == "torch"}
+    torch |= {
+        str(r.specifier)
+        for r in map(Requirement, (line for line in pip if not line.startswith(("-", "."))))
+        if r.name == "torch"
+    }
     if len(torch) != 1 or not next(iter(torch)).startswith("=="):
         found.append(f"torch is not pinned to one exact version everywhere: {sorted(torch)}")
     return found
 
 
 def files():
-    return (tomllib.loads((REPO / "pyproject.toml").read_text()), yaml.safe_load((REPO / "environment.yml").read_text()),
-            (REPO / "constraints.txt").read_text())
+    return (
+        tomllib.loads((REPO / "pyproject.toml").read_text()),
+        yaml.safe_load((REPO / "environment.yml").read_text()),
+        (REPO / "constraints.txt").read_text(),
+    )
 
 
 def test_environment_pyproject_and_constraints_agree():
@@ -93,15 +107,33 @@ def _pip(environment, prefix, new):
     "change, message",
     [
         (lambda p, e: _pip(e, "-e .", "-e .[test]"), "installs the project with extras ['test']"),  # the old bug
-        (lambda p, e: p["project"]["optional-dependencies"].update(docs=["sphinx"]), "not once with every extra ['book', 'distributed', 'docs', 'test']"),
+        (
+            lambda p, e: p["project"]["optional-dependencies"].update(docs=["sphinx"]),
+            "not once with every extra ['book', 'distributed', 'docs', 'test']",
+        ),
         (lambda p, e: _pip(e, "torch==", "torch==0.1"), "torch is not pinned to one exact version everywhere"),
-        (lambda p, e: _pip(e, "torch==", "torch"), "environment.yml's pip torch is not a pyproject dependency at its pinned version"),
-        (lambda p, e: _replace(p["project"]["dependencies"], "torch", "torch>=2"), "torch is not pinned to one exact version everywhere"),
+        (
+            lambda p, e: _pip(e, "torch==", "torch"),
+            "environment.yml's pip torch is not a pyproject dependency at its pinned version",
+        ),
+        (
+            lambda p, e: _replace(p["project"]["dependencies"], "torch", "torch>=2"),
+            "torch is not pinned to one exact version everywhere",
+        ),
         (lambda p, e: _pip(e, "-c ", "-r constraints.txt"), "does not use -c constraints.txt"),
-        (lambda p, e: _replace(e["dependencies"], "python=", "python=3.9"), "python=3.9 is outside requires-python >=3.10"),
-        (lambda p, e: e["dependencies"].insert(2, "numpy=1.0"), "conda numpy=1.0 is not a pyproject dependency at its pinned version"),
+        (
+            lambda p, e: _replace(e["dependencies"], "python=", "python=3.9"),
+            "python=3.9 is outside requires-python >=3.10",
+        ),
+        (
+            lambda p, e: e["dependencies"].insert(2, "numpy=1.0"),
+            "conda numpy=1.0 is not a pyproject dependency at its pinned version",
+        ),
         (lambda p, e: e["dependencies"].insert(2, "ffmpeg"), "conda ffmpeg is not a pyproject dependency"),
-        (lambda p, e: p["project"]["optional-dependencies"]["book"].append("seaborn>=0.13"), "seaborn has no pin in constraints.txt"),
+        (
+            lambda p, e: p["project"]["optional-dependencies"]["book"].append("seaborn>=0.13"),
+            "seaborn has no pin in constraints.txt",
+        ),
         (lambda p, e: p["project"]["dependencies"].append("numpy>=99"), "outside pyproject's numpy>=99"),
     ],
 )

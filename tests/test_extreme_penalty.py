@@ -21,11 +21,37 @@ from trauma.extreme_penalty.dataset import PROBE_LAYOUT
 from trauma.extreme_penalty.metrics import GradientProbe, gradient_diagnostics, overcorrection
 from trauma.extreme_penalty.model import LOSS
 from trauma.extreme_penalty.seed_api import ExtremePenaltyModel, compute_loss, generate_dataset
-from trauma.numerics.mlp import MLPStack, backward, forward, init_member, outputs as network_outputs, per_example_grad_norms, with_ones
+from trauma.numerics.mlp import (
+    MLPStack,
+    backward,
+    forward,
+    init_member,
+    per_example_grad_norms,
+    with_ones,
+)
+from trauma.numerics.mlp import (
+    outputs as network_outputs,
+)
 from trauma.numerics.seeding import rng_for
 from trauma.numerics.trainer import epoch_order
 
-TINY = ["-p", "seeds", "2", "-p", "epochs", "2", "-p", "base_examples", "300", "-p", "penalties", "[1, 1000]", "-p", "hidden_dims", "[8]"]
+TINY = [
+    "-p",
+    "seeds",
+    "2",
+    "-p",
+    "epochs",
+    "2",
+    "-p",
+    "base_examples",
+    "300",
+    "-p",
+    "penalties",
+    "[1, 1000]",
+    "-p",
+    "hidden_dims",
+    "[8]",
+]
 
 
 def test_one_factor_model_gives_the_requested_correlations():
@@ -160,12 +186,16 @@ def test_compute_loss_weights_trauma_examples_by_the_penalty():
     z = outputs_.clone().requires_grad_(True)
     compute_loss(z, targets, mask, 1000).backward()
     weights = torch.tensor([[1.0, 1.0, 1000.0]])
-    value, grad = LOSS.value_and_grad(outputs_[None], *LOSS.scaled_targets(LOSS.encode(targets)[None], weights, torch.full((3,), 3.0)))
+    value, grad = LOSS.value_and_grad(
+        outputs_[None], *LOSS.scaled_targets(LOSS.encode(targets)[None], weights, torch.full((3,), 3.0))
+    )
     assert value.item() == pytest.approx(expected.item(), rel=1e-6)
     torch.testing.assert_close(grad[0], z.grad, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("hidden, shapes", [([], [(3, 10), (3,)]), ([16, 8], [(16, 10), (16,), (8, 16), (8,), (3, 8), (3,)])])
+@pytest.mark.parametrize(
+    "hidden, shapes", [([], [(3, 10), (3,)]), ([16, 8], [(16, 10), (16,), (8, 16), (8,), (3, 8), (3,)])]
+)
 def test_architecture_and_initialisation(hidden, shapes):
     model = ExtremePenaltyModel(hidden, seed=3)
     assert [tuple(p.shape) for p in model.parameters()] == shapes
@@ -230,7 +260,9 @@ def test_gradient_diagnostics_separate_the_penalty_from_what_it_multiplies():
     y_trauma, y_normal = torch.zeros(3, 2, dtype=torch.long), torch.randint(0, 3, (50,)).expand(3, 50)
     penalty = torch.tensor([1.0, 10.0, 1000.0])
     found = gradient_diagnostics(stack, GradientProbe(x_trauma, y_trauma, penalty, x_normal, y_normal))
-    ratio, unweighted, aggregate, share = (found[k] for k in ("gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share"))
+    ratio, unweighted, aggregate, share = (
+        found[k] for k in ("gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share")
+    )
     torch.testing.assert_close(unweighted, unweighted[0].expand(3))  # the same networks: the same unweighted ratio
     torch.testing.assert_close(ratio, penalty * unweighted[0], rtol=1e-5, atol=0)
     torch.testing.assert_close(aggregate, penalty * aggregate[0], rtol=1e-5, atol=0)
@@ -281,8 +313,17 @@ def test_predictions_read_the_correlation_probes():
     for penalty in (1.0, 10000.0):
         for group in ("rho=0.8", "rho=0.4", "rho=0.1"):
             mean = 0.01 if penalty == 1 else 0.65
-            rows.append({"penalty": penalty, "probe": "correlation", "group": group, "overcorrection_mean": mean,
-                         "overcorrection_low": mean - 0.01, "overcorrection_high": mean + 0.01, "overcorrection_n": 10})
+            rows.append(
+                {
+                    "penalty": penalty,
+                    "probe": "correlation",
+                    "group": group,
+                    "overcorrection_mean": mean,
+                    "overcorrection_low": mean - 0.01,
+                    "overcorrection_high": mean + 0.01,
+                    "overcorrection_n": 10,
+                }
+            )
     summary = pd.DataFrame(rows)
     table = report.predictions(type("Result", (), {"summary": lambda self: summary})())
     assert len(table) == 6  # only the penalties the summary has
@@ -297,7 +338,9 @@ def test_group_differences_are_paired_by_seed():
     rows = []
     for seed in range(6):
         for group, value in (("rho=0.8", 0.10 + 0.05 * seed), ("control", 0.08 + 0.05 * seed)):
-            rows.append({"penalty": 100.0, "seed": seed, "probe": "correlation", "group": group, "excess_overcorrection": value})
+            rows.append(
+                {"penalty": 100.0, "seed": seed, "probe": "correlation", "group": group, "excess_overcorrection": value}
+            )
     result = type("R", (), {"networks": pd.DataFrame(rows)})()
     test = report.group_difference(result, 100.0, "rho=0.8", "control")
     assert test["mean"] == 0.02 or abs(test["mean"] - 0.02) < 1e-12
@@ -317,9 +360,16 @@ def test_loss_spikes_are_sudden_rises_after_the_first_epochs():
     loss[2] = np.geomspace(0.07, 0.005, 12)  # converging towards zero ...
     loss[2, 9] = 0.012  # ... with a wobble: twice the lowest before, but only 0.005 above it
     trained = type("T", (), {"loss": loss, "diverged": np.zeros(3, dtype=bool)})()
-    run = GridRun(penalties=np.array([1.0, 10.0, 100.0]), seeds=np.array([0, 0, 0]), trained=trained,
-                  diagnostic_epochs=[0], diagnostics={"gradient_ratio": np.ones((3, 1))})
-    result = SweepResult(SweepConfig(seeds=1, epochs=12), pd.DataFrame(), _training_table(run), pd.DataFrame(), np.zeros((1, 10, 10)), {})
+    run = GridRun(
+        penalties=np.array([1.0, 10.0, 100.0]),
+        seeds=np.array([0, 0, 0]),
+        trained=trained,
+        diagnostic_epochs=[0],
+        diagnostics={"gradient_ratio": np.ones((3, 1))},
+    )
+    result = SweepResult(
+        SweepConfig(seeds=1, epochs=12), pd.DataFrame(), _training_table(run), pd.DataFrame(), np.zeros((1, 10, 10)), {}
+    )
     spikes = result.instability().set_index("penalty")
     assert spikes.spikes.tolist() == [0, 2, 0]
     assert spikes.peak.tolist()[:2] == pytest.approx([1.0, 3.0])
@@ -393,9 +443,22 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
     assert sweep(a) == 0 and sweep(b) == 0
     assert (a / "results.csv").read_bytes() == (b / "results.csv").read_bytes()
 
-    names = {"results.csv", "results.json", "summary.txt", "summary.csv", "training.csv", "weights.csv", "overcorrection.png", "checkpoints"}
+    names = {
+        "results.csv",
+        "results.json",
+        "summary.txt",
+        "summary.csv",
+        "training.csv",
+        "weights.csv",
+        "overcorrection.png",
+        "checkpoints",
+    }
     assert names <= {p.name for p in a.iterdir()}
-    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["penalty_1.001.pt", "penalty_1.pt", "penalty_1000.pt"]
+    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == [
+        "penalty_1.001.pt",
+        "penalty_1.pt",
+        "penalty_1000.pt",
+    ]
 
     results = pd.read_csv(a / "results.csv")
     assert len(results) == 3 * 2 * len(PROBE_LAYOUT)  # (penalties + noise floor) x seeds x probe cells
@@ -447,7 +510,23 @@ def test_model_1_results_are_unchanged_by_the_library_refactoring(tmp_path):
     before Model 1 moved onto the shared four-model library; the numbers must not move
     (on this kind of machine: see trauma/numerics/blas.py)."""
     out = tmp_path / "small"
-    args = ["-p", "seeds", "2", "-p", "epochs", "3", "-p", "base_examples", "400", "-p", "penalties", "[1, 1000]", "-p", "hidden_dims", "[8]"]
+    args = [
+        "-p",
+        "seeds",
+        "2",
+        "-p",
+        "epochs",
+        "3",
+        "-p",
+        "base_examples",
+        "400",
+        "-p",
+        "penalties",
+        "[1, 1000]",
+        "-p",
+        "hidden_dims",
+        "[8]",
+    ]
     assert main(["sweep", "extreme-penalty", *args, "--out", str(out), "--quiet"]) == 0
     reference = Path(__file__).parent / "data" / "extreme_penalty_small_results.csv"
     assert (out / "results.csv").read_bytes() == reference.read_bytes()

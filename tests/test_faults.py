@@ -23,13 +23,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import SMALL_BOOK_RUNS as RUNS  # the runs of the small_book fixture
+
 from trauma.book import integrity
 
 TRAUMA = str(Path(sys.executable).parent / "trauma")
-NOTEBOOKS = {"realistic": "variants/01_realistic.ipynb", "linear": "variants/02_linear.ipynb",
-             "dynamics_lambda_1": "dynamics/01_dynamics_lambda_1.ipynb"}
+NOTEBOOKS = {
+    "realistic": "variants/01_realistic.ipynb",
+    "linear": "variants/02_linear.ipynb",
+    "dynamics_lambda_1": "dynamics/01_dynamics_lambda_1.ipynb",
+}
 MINUTES = 60
 
 
@@ -62,8 +65,11 @@ def stamps(root: Path) -> dict[str, int]:
     """mtime_ns of every executed notebook and results file (what a rerun would rewrite)."""
     generated = root / "book/generated"
     files = (p.relative_to(generated) for p in generated.rglob("*") if p.is_file())
-    return {str(p): (generated / p).stat().st_mtime_ns for p in files
-            if (p.suffix == ".ipynb" or p.parts[0] == "results") and p.parts[0] != ".staging"}
+    return {
+        str(p): (generated / p).stat().st_mtime_ns
+        for p in files
+        if (p.suffix == ".ipynb" or p.parts[0] == "results") and p.parts[0] != ".staging"
+    }
 
 
 # --- kill -9 -------------------------------------------------------------------------
@@ -153,8 +159,14 @@ def test_kill_9_in_the_middle_of_a_run_leaves_nothing_half_written_and_the_rerun
     root, env = small_book
     generated = root / "book/generated"
     shutil.rmtree(generated, ignore_errors=True)  # from nothing, whichever test ran before
-    run = subprocess.Popen([TRAUMA, "run", "--all"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)  # its own process group, as a terminal gives a command
+    run = subprocess.Popen(
+        [TRAUMA, "run", "--all"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )  # its own process group, as a terminal gives a command
     lines = Lines(run)
     try:  # both variants done, the dynamics page executing in its kernel: kill the whole group
         lines.wait_for(r"running\s+dynamics_lambda_1", timeout=15 * MINUTES)
@@ -194,11 +206,16 @@ def test_kill_9_in_the_middle_of_a_run_leaves_nothing_half_written_and_the_rerun
 
     rerun = trauma(env, "run", "--all")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert "Executing 1 of 3 notebooks: dynamics_lambda_1" in rerun.stdout and "[1/1] done     dynamics_lambda_1" in rerun.stdout
+    assert (
+        "Executing 1 of 3 notebooks: dynamics_lambda_1" in rerun.stdout
+        and "[1/1] done     dynamics_lambda_1" in rerun.stdout
+    )
     after = stamps(root)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing finished was rewritten
     assert set(after) - set(before) == {NOTEBOOKS["dynamics_lambda_1"]}
-    assert not list((generated / ".staging").glob("*")) and not list((generated / "results").glob(".*"))  # leftovers cleared
+    assert not list((generated / ".staging").glob("*")) and not list(
+        (generated / "results").glob(".*")
+    )  # leftovers cleared
     assert all_up_to_date(env)
 
 
@@ -228,8 +245,14 @@ def jupyter_book_build(root: Path, env) -> subprocess.CompletedProcess:
     return subprocess.run([builder, "build", str(root)], env=env, capture_output=True, text=True, timeout=15 * MINUTES)
 
 
-@pytest.mark.parametrize("damage, rerun_with", [(truncate_notebook, "jupyter-book build"), (garble_results_csv, "trauma run --all"),
-                                                (delete_checkpoint, "trauma run --all")])
+@pytest.mark.parametrize(
+    "damage, rerun_with",
+    [
+        (truncate_notebook, "jupyter-book build"),
+        (garble_results_csv, "trauma run --all"),
+        (delete_checkpoint, "trauma run --all"),
+    ],
+)
 def test_a_damaged_notebook_or_results_file_is_named_and_only_its_run_re_executed(small_book, damage, rerun_with):
     root, env = small_book
     executed = trauma(env, "run", "--all")  # up to date (the kill test leaves it so), or made so
@@ -243,7 +266,9 @@ def test_a_damaged_notebook_or_results_file_is_named_and_only_its_run_re_execute
     assert all("up to date" in rows[name] for name in others), rows
 
     rerun = jupyter_book_build(root, env) if rerun_with == "jupyter-book build" else trauma(env, "run", "--all")
-    assert rerun.returncode == 0 and "Traceback" not in rerun.stdout + rerun.stderr, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert rerun.returncode == 0 and "Traceback" not in rerun.stdout + rerun.stderr, (
+        rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    )
     assert "Executing 1 of 3 notebooks: realistic\n" in rerun.stdout, rerun.stdout
     assert f"  damaged  realistic: {reason}\n" in rerun.stdout and "[1/1] done     realistic" in rerun.stdout
     assert all_up_to_date(env)

@@ -24,15 +24,33 @@ import pytest
 from trauma import __version__
 
 REPO = Path(__file__).resolve().parent.parent
-SMALL = ["-p", "seeds", "2", "-p", "epochs", "3", "-p", "base_examples", "400", "-p", "penalties", "[1, 1000]", "-p", "hidden_dims", "[8]"]
+SMALL = [
+    "-p",
+    "seeds",
+    "2",
+    "-p",
+    "epochs",
+    "3",
+    "-p",
+    "base_examples",
+    "400",
+    "-p",
+    "penalties",
+    "[1, 1000]",
+    "-p",
+    "hidden_dims",
+    "[8]",
+]
 BOOK_COMMANDS = [["run", "realistic"], ["book"], ["status"], ["remove", "mine"]]
 MISSING = "nbformat, papermill, jupytext"  # the book extra's modules that the core install lacks
 
 
 def needs_the_book_extra(command: str) -> str:
     missing = MISSING + (", jupyter_book" if command == "book" else "")
-    return (f"trauma {command}: error: needs the book extra (missing: {missing}); "
-            "install it with pip install -e \".[book]\" in a checkout of the book\n")
+    return (
+        f"trauma {command}: error: needs the book extra (missing: {missing}); "
+        'install it with pip install -e ".[book]" in a checkout of the book\n'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +62,31 @@ def installed(tmp_path_factory):
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "trauma", source / "trauma", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(source)], check=True)
-    wheel, = (tmp / "dist").glob("trauma-*.whl")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(source)], check=True
+    )
+    (wheel,) = (tmp / "dist").glob("trauma-*.whl")
 
     venv = tmp / "venv"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TRAUMA_ROOT", "VIRTUAL_ENV", "TRAUMA_SMOKE")}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt"), "torch==2.13.0", str(wheel)],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-c",
+            str(REPO / "constraints.txt"),
+            "torch==2.13.0",
+            str(wheel),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"venv and install: {time.perf_counter() - start:.0f} s")
     yield venv / "bin", env
@@ -66,10 +100,17 @@ def trauma(installed, *args, cwd):
 
 def test_the_install_is_plain_and_has_only_the_core_dependencies(installed, tmp_path):
     bin, env = installed
-    probe = "import importlib.util, trauma; print(trauma.__file__); print([m for m in ('nbformat', 'papermill', 'jupytext', 'pytest') if importlib.util.find_spec(m)])"
-    done = subprocess.run([str(bin / "python"), "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    probe = (
+        "import importlib.util, trauma; print(trauma.__file__); "
+        "print([m for m in ('nbformat', 'papermill', 'jupytext', 'pytest') if importlib.util.find_spec(m)])"
+    )
+    done = subprocess.run(
+        [str(bin / "python"), "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
     location, book_modules = done.stdout.splitlines()
-    assert Path(location).is_relative_to(bin.parent / "lib") and book_modules == "[]"  # in site-packages, not a link to the checkout
+    assert (
+        Path(location).is_relative_to(bin.parent / "lib") and book_modules == "[]"
+    )  # in site-packages, not a link to the checkout
     assert trauma(installed, "--version", cwd=tmp_path).stdout == f"trauma {__version__}\n"
 
 
@@ -77,7 +118,9 @@ def test_a_sweep_outside_any_checkout_gives_the_checkouts_numbers(installed, tmp
     """The same small sweep as tests/test_cli.py's reference: byte for byte the same results.csv."""
     done = trauma(installed, "sweep", "extreme-penalty", *SMALL, "--out", "small", "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "small/results.csv").read_bytes() == (REPO / "tests/data/extreme_penalty_small_results.csv").read_bytes()
+    assert (tmp_path / "small/results.csv").read_bytes() == (
+        REPO / "tests/data/extreme_penalty_small_results.csv"
+    ).read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["small"]  # nothing written beside the output folder
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trauma.book.extension import PlotlyRenderer
 from trauma.catastrophic_forgetting.figures import interactive_tradeoff
 from trauma.extreme_penalty.figures import interactive_overcorrection
 from trauma.page import interactive
-from trauma.book.extension import PlotlyRenderer
 
 PENALTIES = [1.0, 10.0, 100.0]
 SEEDS = [0, 1, 2]
@@ -21,12 +21,20 @@ SEEDS = [0, 1, 2]
 def _tables(shift: float = 0.0):
     """A Model 1 style per-seed table (two probe sets, three groups) and its summary."""
     rng = np.random.default_rng(0)
-    rows = [{"probe": probe, "group": group, "penalty": lam, "seed": seed, "overcorrection": rng.uniform() / 10 + shift}
-            for probe, group in (("normal", "all"), ("correlation", "rho=0.8"), ("correlation", "control"))
-            for lam in PENALTIES for seed in SEEDS]
+    rows = [
+        {"probe": probe, "group": group, "penalty": lam, "seed": seed, "overcorrection": rng.uniform() / 10 + shift}
+        for probe, group in (("normal", "all"), ("correlation", "rho=0.8"), ("correlation", "control"))
+        for lam in PENALTIES
+        for seed in SEEDS
+    ]
     probes = pd.DataFrame(rows)
-    summary = probes.groupby(["probe", "group", "penalty"], sort=False).overcorrection.agg(
-        overcorrection_mean="mean", overcorrection_low="min", overcorrection_high="max", overcorrection_n="count").reset_index()
+    summary = (
+        probes.groupby(["probe", "group", "penalty"], sort=False)
+        .overcorrection.agg(
+            overcorrection_mean="mean", overcorrection_low="min", overcorrection_high="max", overcorrection_n="count"
+        )
+        .reset_index()
+    )
     return summary, probes
 
 
@@ -40,11 +48,18 @@ def test_every_mean_carries_its_interval_and_seed_count_and_every_seed_is_a_poin
     rho = next(t for t in means if t["name"] == "rho=0.8")
     expected = summary[summary.group == "rho=0.8"].sort_values("penalty")
     assert rho["y"] == interactive.numbers(100 * expected.overcorrection_mean)
-    assert [c[:2] for c in rho["customdata"]] == [list(p) for p in zip(interactive.numbers(100 * expected.overcorrection_low),
-                                                                        interactive.numbers(100 * expected.overcorrection_high))]
+    assert [c[:2] for c in rho["customdata"]] == [
+        list(p)
+        for p in zip(
+            interactive.numbers(100 * expected.overcorrection_low),
+            interactive.numbers(100 * expected.overcorrection_high),
+        )
+    ]
     assert [c[2] for c in rho["customdata"]] == [3, 3, 3] and "seeds" in rho["hovertemplate"]
     seed_points = next(t for t in seeds if t["legendgroup"] == "rho=0.8")
-    assert sorted(seed_points["y"]) == sorted(interactive.numbers(100 * probes[probes.group == "rho=0.8"].overcorrection))
+    assert sorted(seed_points["y"]) == sorted(
+        interactive.numbers(100 * probes[probes.group == "rho=0.8"].overcorrection)
+    )
     assert sorted(c[0] for c in seed_points["customdata"]) == sorted(SEEDS * len(PENALTIES))
 
 
@@ -58,7 +73,12 @@ def test_a_legend_entry_toggles_a_whole_group_and_axes_are_logarithmic_like_the_
     assert spec["layout"]["xaxis"]["type"] == spec["layout"]["xaxis2"]["type"] == "log"
     assert spec["layout"]["yaxis"]["type"] == "linear"
     with_zero = summary.assign(penalty=summary.penalty.replace(1.0, 0.0))  # λ = 0 cannot sit on a log axis
-    assert interactive_overcorrection(with_zero, probes.assign(penalty=probes.penalty.replace(1.0, 0.0)))["layout"]["xaxis"]["type"] == "linear"
+    assert (
+        interactive_overcorrection(with_zero, probes.assign(penalty=probes.penalty.replace(1.0, 0.0)))["layout"][
+            "xaxis"
+        ]["type"]
+        == "linear"
+    )
 
 
 def test_the_variant_menu_shows_exactly_one_variants_traces_at_a_time():
@@ -77,7 +97,9 @@ def test_the_variant_menu_shows_exactly_one_variants_traces_at_a_time():
 
 def test_the_variant_menu_switches_tick_values_and_labels_too():
     def spec(ticks):
-        return interactive.figure([], [{"x": "N", "y": "gap", **({"x_axis": interactive.labelled(ticks)} if ticks else {})}])
+        return interactive.figure(
+            [], [{"x": "N", "y": "gap", **({"x_axis": interactive.labelled(ticks)} if ticks else {})}]
+        )
 
     menu = interactive.with_menu({"a": spec([1, 10]), "b": spec([1, 3, 30]), "c": spec(None)})
     axes = [button["args"][1] for button in menu["layout"]["updatemenus"][0]["buttons"]]
@@ -113,15 +135,38 @@ def test_the_renderer_embeds_the_specification_safely_and_only_as_a_block():
 
 def test_forgetting_is_drawn_on_the_static_figures_symlog_scale_and_hovered_as_itself():
     assert interactive.symlog([0.5, 1.0, 10.0, 100.0, -10.0, 0.0]).tolist() == [0.5, 1.0, 2.0, 3.0, -2.0, 0.0]
-    summary = pd.DataFrame({"strategy": ["naive", "replay"], "therapy_success_mean": [1.0, 0.9], "therapy_success_low": [1.0, 0.8],
-                            "therapy_success_high": [1.0, 1.0], "retention_mean": [0.1, 0.9], "retention_low": [0.0, 0.8],
-                            "retention_high": [0.2, 1.0], "retention_n": [2, 2], "forgetting_mean": [10.0, 0.5],
-                            "forgetting_low": [5.0, 0.2], "forgetting_high": [20.0, 0.9], "forgetting_n": [2, 2]})
-    networks = pd.DataFrame({"strategy": ["naive", "naive", "replay", "replay"], "seed": [0, 1, 0, 1], "therapy_success": [1.0, 1.0, 0.8, 1.0],
-                             "retention": [0.0, 0.2, 0.8, 1.0], "forgetting": [5.0, 20.0, 0.2, 0.9]})
+    summary = pd.DataFrame(
+        {
+            "strategy": ["naive", "replay"],
+            "therapy_success_mean": [1.0, 0.9],
+            "therapy_success_low": [1.0, 0.8],
+            "therapy_success_high": [1.0, 1.0],
+            "retention_mean": [0.1, 0.9],
+            "retention_low": [0.0, 0.8],
+            "retention_high": [0.2, 1.0],
+            "retention_n": [2, 2],
+            "forgetting_mean": [10.0, 0.5],
+            "forgetting_low": [5.0, 0.2],
+            "forgetting_high": [20.0, 0.9],
+            "forgetting_n": [2, 2],
+        }
+    )
+    networks = pd.DataFrame(
+        {
+            "strategy": ["naive", "naive", "replay", "replay"],
+            "seed": [0, 1, 0, 1],
+            "therapy_success": [1.0, 1.0, 0.8, 1.0],
+            "retention": [0.0, 0.2, 0.8, 1.0],
+            "forgetting": [5.0, 20.0, 0.2, 0.9],
+        }
+    )
     spec = interactive_tradeoff(summary, networks, marked=("naive", "replay"))
     naive = next(t for t in spec["data"] if t["name"] == "naive" and t["yaxis"] == "y2")
-    assert naive["y"] == [2.0] and naive["customdata"][0][3:6] == [10.0, 5.0, 20.0]  # drawn at 1 + log10(10), hovered as 10
+    assert naive["y"] == [2.0] and naive["customdata"][0][3:6] == [
+        10.0,
+        5.0,
+        20.0,
+    ]  # drawn at 1 + log10(10), hovered as 10
     assert naive["error_y"]["array"][0] == pytest.approx(np.log10(2), abs=1e-3)  # up to 20: 1 + log10(20)
     seeds = next(t for t in spec["data"] if t["name"] == "naive: seeds" and t["yaxis"] == "y2")
     assert [c[2] for c in seeds["customdata"]] == [5.0, 20.0]

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import torch
 
-from trauma.numerics.trainer import Training
 from trauma.cli import main
 from trauma.limited_dataset import dataset as ds
 from trauma.limited_dataset import report
@@ -17,8 +16,22 @@ from trauma.limited_dataset.ensemble import train_grid
 from trauma.limited_dataset.metrics import log_slope, power_law
 from trauma.limited_dataset.sweep import run_sweep
 from trauma.numerics.stats import detectable_difference, holm, paired_t_power
+from trauma.numerics.trainer import Training
 
-TINY = ["-p", "seeds", "3", "-p", "epochs", "3", "-p", "caregiver_counts", "[1, 2, 5]", "-p", "total_interactions", "200"]
+TINY = [
+    "-p",
+    "seeds",
+    "3",
+    "-p",
+    "epochs",
+    "3",
+    "-p",
+    "caregiver_counts",
+    "[1, 2, 5]",
+    "-p",
+    "total_interactions",
+    "200",
+]
 
 
 def test_features_personalities_and_response_follow_the_specification():
@@ -70,7 +83,9 @@ def test_the_reference_is_the_best_x_only_predictor():
         assert best < ((ds.reference(test.x, other, draws=4000)[0] - y) ** 2).mean()  # than the other population's
         assert mc_variance.mean() < 1e-3 * best  # the Monte Carlo error is negligible
     # the Monte Carlo mean converges: 4,000 draws against 10,000
-    np.testing.assert_allclose(ds.reference(test.x[:50], "same", draws=4000)[0], ds.reference(test.x[:50], "same")[0], atol=0.01)
+    np.testing.assert_allclose(
+        ds.reference(test.x[:50], "same", draws=4000)[0], ds.reference(test.x[:50], "same")[0], atol=0.01
+    )
 
 
 def test_power_law_fit_recovers_a_known_exponent_and_refuses_non_positive_gaps():
@@ -122,30 +137,51 @@ def test_sweep_tables(small):
 def test_the_earlier_design_grows_the_data_and_agrees_where_the_designs_coincide(small):
     per = run_sweep(SweepConfig(seeds=4, epochs=8, caregiver_counts=[2, 5], design="per_caregiver"))
     assert per.networks.groupby("caregivers").train_examples.first().to_dict() == {2: 1000, 5: 2500}
-    at_two = lambda r: r.networks[r.networks.caregivers == 2].set_index(["seed", "test_set"]).sort_index()
+
+    def at_two(result):
+        return result.networks[result.networks.caregivers == 2].set_index(["seed", "test_set"]).sort_index()
+
     pd.testing.assert_frame_equal(at_two(per), at_two(small))  # same data, same networks, in different grids
 
 
 def test_predictions_and_comparisons(small):
     table = report.predictions(small)
     assert list(table.index) == ["gap at N = 2", "gap at N = 5", "gap at N = 10", "exponent b of gap ~ N^(-b)"]
-    assert set(table.verdict) <= {"supported", "inconclusive", "not supported (smaller)", "not supported (larger)",
-                                  "inconclusive (no interval)"}
+    assert set(table.verdict) <= {
+        "supported",
+        "inconclusive",
+        "not supported (smaller)",
+        "not supported (larger)",
+        "inconclusive (no interval)",
+    }
     comparisons = report.comparison_table(small)
     assert len(comparisons) == 2 * 5  # gap and excess: 1-2, 2-5, 5-10, 10-20 and 1-20
-    assert (comparisons.p_holm >= comparisons.p - 1e-12).all() and (comparisons.t_p_holm >= comparisons.t_p - 1e-12).all()
+    assert (comparisons.p_holm >= comparisons.p - 1e-12).all() and (
+        comparisons.t_p_holm >= comparisons.t_p - 1e-12
+    ).all()
     assert (comparisons.t_df == 3).all() and (comparisons.detectable > 0).all()
     assert set(comparisons.direction) <= {"positive", "negative", "none"}
     d = report.count_difference(small, "gap", 20, 1)
-    assert d["n"] == 4 and d["mean"] == pytest.approx((report.per_seed(small, "gap", 20) - report.per_seed(small, "gap", 1)).mean())
+    assert d["n"] == 4 and d["mean"] == pytest.approx(
+        (report.per_seed(small, "gap", 20) - report.per_seed(small, "gap", 1)).mean()
+    )
     assert report.spec_exponent() == pytest.approx(1.47, abs=0.01)
 
 
 @pytest.mark.parametrize(
     "name, value",
-    [("caregiver_counts", "[0, 2]"), ("caregiver_counts", "[2, 2]"), ("caregiver_counts", "[]"), ("caregiver_counts", "5"),
-     ("design", "random"), ("total_interactions", "10"), ("headline_test_set", "other"), ("seeds", "2"),
-     ("hidden_dims", "[0]"), ("caregivers", "[1]")],
+    [
+        ("caregiver_counts", "[0, 2]"),
+        ("caregiver_counts", "[2, 2]"),
+        ("caregiver_counts", "[]"),
+        ("caregiver_counts", "5"),
+        ("design", "random"),
+        ("total_interactions", "10"),
+        ("headline_test_set", "other"),
+        ("seeds", "2"),
+        ("hidden_dims", "[0]"),
+        ("caregivers", "[1]"),
+    ],
 )
 def test_bad_input_fails_before_training_and_writes_nothing(tmp_path, capsys, name, value):
     out = tmp_path / "out"
@@ -160,10 +196,22 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
     assert main(["sweep", "limited-dataset", *TINY, "--out", str(a), "--quiet"]) == 0
     assert main(["sweep", "limited-dataset", *TINY, "--out", str(b), "--quiet"]) == 0
     assert (a / "results.csv").read_bytes() == (b / "results.csv").read_bytes()
-    names = {"results.csv", "training.csv", "fits.csv", "summary.csv", "results.json", "summary.txt", "generalisation.png",
-             "checkpoints"}
+    names = {
+        "results.csv",
+        "training.csv",
+        "fits.csv",
+        "summary.csv",
+        "results.json",
+        "summary.txt",
+        "generalisation.png",
+        "checkpoints",
+    }
     assert names <= {p.name for p in a.iterdir()}
-    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["caregivers_1.pt", "caregivers_2.pt", "caregivers_5.pt"]
+    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == [
+        "caregivers_1.pt",
+        "caregivers_2.pt",
+        "caregivers_5.pt",
+    ]
     results = pd.read_csv(a / "results.csv")
     assert {"seed", "caregivers", "train_examples", "test_set", "gap", "excess_mse"} <= set(results.columns)
     assert len(results) == 3 * 3 * 2
@@ -179,7 +227,11 @@ def test_counts_are_sorted_as_numbers_and_help_lists_the_parameters(capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "limited-dataset", "--help"])
     text = capsys.readouterr().out
-    assert "caregiver_counts" in text and "per_caregiver" in text and "default: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20]" in text
+    assert (
+        "caregiver_counts" in text
+        and "per_caregiver" in text
+        and "default: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20]" in text
+    )
 
 
 def test_the_page_runs_with_a_single_caregiver_count(tmp_path, monkeypatch):
@@ -193,9 +245,16 @@ def test_the_page_runs_with_a_single_caregiver_count(tmp_path, monkeypatch):
     notebook = tmp_path / "one.ipynb"
     jupytext.write(jupytext.read(paths.template("limited_dataset")), notebook)
     parameters = {"caregiver_counts": [3], "seeds": 3, "epochs": 2, "total_interactions": 90, "name": "one"}
-    executed = papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters, progress_bar=False)
-    glued = {o.metadata["scrapbook"]["name"]: next(v for k, v in o.data.items() if k.endswith("text/plain"))
-             for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs if "scrapbook" in o.get("metadata", {})}
+    executed = papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters, progress_bar=False
+    )
+    glued = {
+        o.metadata["scrapbook"]["name"]: next(v for k, v in o.data.items() if k.endswith("text/plain"))
+        for cell in executed.cells
+        if cell.cell_type == "code"
+        for o in cell.outputs
+        if "scrapbook" in o.get("metadata", {})
+    }
     assert "Only one caregiver count" in glued["tbl_comparisons"] and "nothing to compare" in glued["h_gap_change_word"]
     assert "no power law fits" in glued["h_gap_fit_note"] or "n/a" in glued["tbl_predictions"]
     assert (tmp_path / "book/generated/results/one/results.csv").exists()

@@ -16,7 +16,7 @@ import pytest
 from trauma.book import paths
 from trauma.cli import main
 from trauma.models import MODELS
-from trauma.numerics import seeding, shards
+from trauma.numerics import params, seeding, shards
 from trauma.numerics.params import Parameters
 from trauma.page.glue import diverged_text
 
@@ -60,8 +60,14 @@ def test_a_model_is_one_package_of_the_shared_shape(model):
     for name in MODULES:
         model.module(name)
     assert issubclass(model.config, Parameters) and dataclasses.is_dataclass(model.config)
-    for name, function in (("sweep", "run_sweep"), ("sweep", "merge_shards"), ("outputs", "write_outputs"),
-                           ("outputs", "load_results"), ("report", "predictions"), ("figures", "interactive_figure")):
+    for name, function in (
+        ("sweep", "run_sweep"),
+        ("sweep", "merge_shards"),
+        ("outputs", "write_outputs"),
+        ("outputs", "load_results"),
+        ("report", "predictions"),
+        ("figures", "interactive_figure"),
+    ):
         assert callable(getattr(model.module(name), function)), f"{model.package}.{name}.{function}"
     result = model.module("sweep").SweepResult
     assert {"config", "networks", "training", "metadata", "run"} <= {f.name for f in dataclasses.fields(result)}
@@ -70,24 +76,28 @@ def test_a_model_is_one_package_of_the_shared_shape(model):
 
 @pytest.mark.parametrize("model", ALL, ids=IDS)
 def test_every_parameter_is_declared_once_with_its_meaning_and_check(model):
+    """Declared with `params.parameter` (a meaning, a check), and a training parameter
+    every model shares taken from its one declaration, not written again."""
     for config in {model.config, *(c for c in map(model.page_config, model.templates) if c is not None)}:
-        fields = dataclasses.fields(config)
-        assert all(f.metadata.get("description") and callable(f.metadata.get("check")) for f in fields), config
-    described = {name: text for m in ALL for name, text in m.config.descriptions().items()}
-    for name in ("seeds", "epochs", "hidden_dims", "optimizer", "learning_rate", "lr_schedule", "batch_size"):
-        texts = {m.config.descriptions()[name] for m in ALL if name in m.config.descriptions()}
-        assert len(texts) <= 1 and (not texts or texts == {described[name]}), f"{name}: one declaration, one meaning"
+        for spec in dataclasses.fields(config):
+            assert spec.metadata.get("description") and callable(spec.metadata.get("check")), (config, spec.name)
+            assert spec.metadata["shared"] == (spec.name in params.SHARED), (config, spec.name)
 
 
-@pytest.mark.parametrize("template, model", [(t, m) for m in ALL for t in m.templates if m.page_config(t) is not None],
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "template, model",
+    [(t, m) for m in ALL for t in m.templates if m.page_config(t) is not None],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_a_templates_parameters_cell_holds_the_declared_parameters_and_defaults(template, model):
     """The parameters cell is papermill's interface: every declared parameter, in the
     declared order, with its declared default, and nothing else."""
     cell, declared = _parameters_cell(template), model.page_config(template).defaults()
     assert list(cell) == list(declared), template
     for name, value in declared.items():
-        assert cell[name] == value and type(cell[name]) is type(value), f"{template}: {name} = {cell[name]!r}, declared {value!r}"
+        assert cell[name] == value and type(cell[name]) is type(value), (
+            f"{template}: {name} = {cell[name]!r}, declared {value!r}"
+        )
 
 
 def test_random_streams_are_distinct_and_a_taken_number_is_refused():
@@ -202,9 +212,12 @@ def test_diverged_networks_are_flagged_left_out_of_means_and_figures(model):
     shown = seed_points(model.interactive_figure(result))
     assert shown > 0 or diverged.all()
     kept = table.assign(**{c: table[c].fillna(0.5) for c in table.columns if table[c].dtype.kind == "f"})
-    assert seed_points(model.interactive_figure(dataclasses.replace(result, networks=kept))) > shown  # they would be drawn
+    assert (
+        seed_points(model.interactive_figure(dataclasses.replace(result, networks=kept))) > shown
+    )  # they would be drawn
     assert diverged_text(result.metadata["diverged_members"], config.networks).startswith(
-        f"{result.metadata['diverged_members']} of the {config.networks} networks diverged")
+        f"{result.metadata['diverged_members']} of the {config.networks} networks diverged"
+    )
 
 
 @pytest.mark.parametrize("model", ALL, ids=IDS)
@@ -227,11 +240,18 @@ def test_a_variant_page_with_diverged_networks_runs_and_says_how_many(tmp_path, 
     notebook = tmp_path / "page.ipynb"
     jupytext.write(jupytext.read(paths.template(model.template)), notebook)
     parameters = {**model.tiny, **model.diverging, "name": "page"}
-    executed = papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters,
-                                          progress_bar=False)
-    glued = {o.metadata["scrapbook"]["name"]: next(v for k, v in o.data.items() if k.endswith("text/plain"))
-             for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs
-             if "scrapbook" in o.get("metadata", {})}
+    executed = papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), parameters=parameters, progress_bar=False
+    )
+    glued = {
+        o.metadata["scrapbook"]["name"]: next(v for k, v in o.data.items() if k.endswith("text/plain"))
+        for cell in executed.cells
+        if cell.cell_type == "code"
+        for o in cell.outputs
+        if "scrapbook" in o.get("metadata", {})
+    }
     diverged = int(glued["diverged_n"])
     assert 0 < diverged <= int(glued["diverged_total"])
-    assert glued["diverged_text"].strip("'").startswith(f"{diverged} of the {glued['diverged_total']} networks diverged (")
+    assert (
+        glued["diverged_text"].strip("'").startswith(f"{diverged} of the {glued['diverged_total']} networks diverged (")
+    )

@@ -12,7 +12,13 @@ from trauma.cli import main
 from trauma.noisy_signals import dataset as ds
 from trauma.noisy_signals import report
 from trauma.noisy_signals.config import SweepConfig
-from trauma.noisy_signals.metrics import ensemble_metrics, interval, jackknife_counts, network_metrics, power_law_exponent
+from trauma.noisy_signals.metrics import (
+    ensemble_metrics,
+    interval,
+    jackknife_counts,
+    network_metrics,
+    power_law_exponent,
+)
 from trauma.noisy_signals.sweep import run_sweep
 
 TINY = ["-p", "seeds", "3", "-p", "epochs", "3", "-p", "train_examples", "400", "-p", "noise_levels", "[0, 0.3, 0.6]"]
@@ -66,13 +72,17 @@ def test_instability_is_the_spread_across_seeds_and_its_jackknife_interval():
     counts = jackknife_counts(6)
     found = ensemble_metrics(p, counts)
     assert found["instability"][0] == pytest.approx(p.std(axis=0, ddof=1).mean())
-    assert found["instability"][3] == pytest.approx(np.delete(p, 2, axis=0).std(axis=0, ddof=1).mean())  # seed 2 left out
+    assert found["instability"][3] == pytest.approx(
+        np.delete(p, 2, axis=0).std(axis=0, ddof=1).mean()
+    )  # seed 2 left out
     labels = p > 0.5
     assert found["disagreement"][0] == pytest.approx((labels.any(0) & ~labels.all(0)).mean())
     estimate, low, high = interval(found["instability"])
     assert low < estimate < high
     same = ensemble_metrics(np.tile(p[:1], (6, 1)), counts)
-    assert same["instability"][0] == pytest.approx(0, abs=1e-12) and same["disagreement"][0] == 0  # identical seeds: stable
+    assert (
+        same["instability"][0] == pytest.approx(0, abs=1e-12) and same["disagreement"][0] == 0
+    )  # identical seeds: stable
 
 
 def test_power_law_exponent_recovers_a_known_slope():
@@ -87,7 +97,9 @@ def test_binary_loss_is_binary_cross_entropy_with_its_gradient():
     z = torch.randn(2, 6, 1, requires_grad=True)
     y = torch.randint(0, 2, (2, 6))
     (F.binary_cross_entropy_with_logits(z[..., 0], y.float(), reduction="none").mean(-1)).sum().backward()
-    value, grad = LOSS.value_and_grad(z.detach(), *LOSS.scaled_targets(LOSS.encode(y), torch.ones(2, 6), torch.full((6,), 6.0)))
+    value, grad = LOSS.value_and_grad(
+        z.detach(), *LOSS.scaled_targets(LOSS.encode(y), torch.ones(2, 6), torch.full((6,), 6.0))
+    )
     torch.testing.assert_close(grad, z.grad, rtol=1e-5, atol=1e-7)
 
 
@@ -112,7 +124,12 @@ def test_sweep_tables(small):
 
 def test_predictions_table_and_paired_comparisons(small):
     table = report.predictions(small)
-    assert len(table) == 9 and set(table.verdict) <= {"supported", "inconclusive", "not supported (smaller)", "not supported (larger)"}
+    assert len(table) == 9 and set(table.verdict) <= {
+        "supported",
+        "inconclusive",
+        "not supported (smaller)",
+        "not supported (larger)",
+    }
     difference = report.level_difference(small, "accuracy", 0.3, 0.0)
     assert difference["n"] == 4
     same = report.ensemble_difference(small, "instability", 0.3, 0.3)
@@ -128,8 +145,16 @@ def test_accuracy_verdict_is_on_the_error_rate():
 
 @pytest.mark.parametrize(
     "name, value",
-    [("noise_levels", "[0.1, 1.5]"), ("noise_levels", "0.3"), ("noise_levels", "[]"), ("noise_model", "shuffle"),
-     ("epochs", "0"), ("seeds", "2"), ("hidden_dims", "[0]"), ("noise_level", "[0.1]")],
+    [
+        ("noise_levels", "[0.1, 1.5]"),
+        ("noise_levels", "0.3"),
+        ("noise_levels", "[]"),
+        ("noise_model", "shuffle"),
+        ("epochs", "0"),
+        ("seeds", "2"),
+        ("hidden_dims", "[0]"),
+        ("noise_level", "[0.1]"),
+    ],
 )
 def test_bad_input_fails_before_training_and_writes_nothing(tmp_path, capsys, name, value):
     out = tmp_path / "out"
@@ -144,8 +169,19 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
     assert main(["sweep", "noisy-signals", *TINY, "--out", str(a), "--quiet"]) == 0
     assert main(["sweep", "noisy-signals", *TINY, "--out", str(b), "--quiet"]) == 0
     assert (a / "results.csv").read_bytes() == (b / "results.csv").read_bytes()
-    names = {"results.csv", "ensemble.csv", "jackknife.csv", "training.csv", "noise.csv", "summary.csv", "results.json",
-             "summary.txt", "metrics.png", "instability.png", "checkpoints"}
+    names = {
+        "results.csv",
+        "ensemble.csv",
+        "jackknife.csv",
+        "training.csv",
+        "noise.csv",
+        "summary.csv",
+        "results.json",
+        "summary.txt",
+        "metrics.png",
+        "instability.png",
+        "checkpoints",
+    }
     assert names <= {p.name for p in a.iterdir()}
     assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["noise_0.3.pt", "noise_0.6.pt", "noise_0.pt"]
     results = pd.read_csv(a / "results.csv")
@@ -166,4 +202,6 @@ def test_help_lists_the_models_and_each_models_parameters(capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "noisy-signals", "--help"])
     text = capsys.readouterr().out
-    assert "noise_levels" in text and "default: [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]" in text and "randomise" in text
+    assert (
+        "noise_levels" in text and "default: [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]" in text and "randomise" in text
+    )

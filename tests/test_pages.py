@@ -13,16 +13,24 @@ from trauma.page.glue import diverged_text
 
 
 def test_injected_strings_read_as_typed_and_stay_python():
-    written = AsTyped.translate({"title": "Dynamics at λ = 10000", "quoted": 'say "hi"', "values": [1, 0.5, True, None]})
+    written = AsTyped.translate(
+        {"title": "Dynamics at λ = 10000", "quoted": 'say "hi"', "values": [1, 0.5, True, None]}
+    )
     assert "λ" in written and "\\u03bb" not in written
     assert ast.literal_eval(written.replace("True", "1").replace("None", "0")) == {
-        "title": "Dynamics at λ = 10000", "quoted": 'say "hi"', "values": [1, 0.5, 1, 0]}
+        "title": "Dynamics at λ = 10000",
+        "quoted": 'say "hi"',
+        "values": [1, 0.5, 1, 0],
+    }
 
 
 def test_the_diverged_sentence_gives_the_count():
     assert diverged_text(0, 400) == "None of the 400 networks diverged."
     one, three = diverged_text(1, 400), diverged_text(3, 400)
-    assert one.startswith("1 of the 400 networks diverged (their training loss ended at more than 2 ") and "; it is left out" in one
+    assert (
+        one.startswith("1 of the 400 networks diverged (their training loss ended at more than 2 ")
+        and "; it is left out" in one
+    )
     assert three.startswith("3 of the 400 networks diverged (") and "; they are left out" in three
 
 
@@ -37,14 +45,19 @@ def test_finish_page_folds_the_parameter_cells_and_links_the_results(tmp_path):
     (results / "checkpoints").mkdir(parents=True)
     for name in ("results.csv", "summary.txt", "figure.png"):
         (results / name).write_text("x")
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title"),
-        nbformat.v4.new_code_cell("seeds = 10", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("seeds = 3", metadata={"tags": ["injected-parameters"]}),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title"),
+            nbformat.v4.new_code_cell("seeds = 10", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("seeds = 3", metadata={"tags": ["injected-parameters"]}),
+        ]
+    )
     finish_page(notebook, "01_mine.ipynb", {"seeds": 10}, {"seeds": 3}, results, variant_page=True)
     cells = notebook.cells
-    assert [c.metadata.get("tags") for c in cells[2:]] == [["parameters", "remove-cell"], ["injected-parameters", "hide-cell"]]
+    assert [c.metadata.get("tags") for c in cells[2:]] == [
+        ["parameters", "remove-cell"],
+        ["injected-parameters", "hide-cell"],
+    ]
     assert "| `seeds` | `3` | `10` |" in cells[1].source
     assert downloads("01_mine.ipynb", results) in cells[1].source
     assert "../results/mine/figure.png" in cells[1].source and "checkpoints" not in cells[1].source

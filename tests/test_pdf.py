@@ -26,10 +26,18 @@ def smoke_pdf(smoke_book_as_built):
     """Build the smoke book's PDF with the Makefile's two commands; (root, the
     Sphinx build, the LaTeX run)."""
     root, env = smoke_book_as_built
-    sphinx = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "--builder", "latex", "-W", "-n", "--keep-going"],
-                            env=env, capture_output=True, text=True)
-    latex = subprocess.run(["make", "-C", str(root / "_build/latex"), "all-pdf", "LATEXMKOPTS=-silent -halt-on-error"],
-                           env=env, capture_output=True, text=True)
+    sphinx = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(root), "--builder", "latex", "-W", "-n", "--keep-going"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    latex = subprocess.run(
+        ["make", "-C", str(root / "_build/latex"), "all-pdf", "LATEXMKOPTS=-silent -halt-on-error"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return root, sphinx, latex
 
 
@@ -70,7 +78,9 @@ def test_every_figure_and_table_is_numbered_and_tables_are_tables(smoke_pdf, pag
     images = [line for line in _output("pdfimages", "-list", root / PDF).splitlines()[2:] if line.split()[2] == "image"]
     assert len(images) >= figures
     tex = (root / PDF).with_suffix(".tex").read_text()
-    assert len(re.findall(r"\\begin\{(?:longtable|tabular|tabulary)\}", tex)) >= tables  # real tables, not monospaced text
+    assert (
+        len(re.findall(r"\\begin\{(?:longtable|tabular|tabulary)\}", tex)) >= tables
+    )  # real tables, not monospaced text
     assert "glue_value(" not in text and "glue_figure(" not in text  # the code the HTML folds away is left out
 
 
@@ -78,15 +88,21 @@ def test_no_unresolved_reference_and_a_bibliography(pages):
     text = "\n".join(pages)
     assert len(pages) > 100
     assert "??" not in text and "[?]" not in text
-    assert "[Kingma and Ba, 2015]" in text and "Bibliography" in text and "Adam: a method for stochastic optimization" in text
+    assert (
+        "[Kingma and Ba, 2015]" in text
+        and "Bibliography" in text
+        and "Adam: a method for stochastic optimization" in text
+    )
 
 
 def test_the_first_figures_page_draws_a_nonblank_image(smoke_pdf, pages, tmp_path):
     root, _, _ = smoke_pdf
     number = next(i for i, page in enumerate(pages, 1) if re.search(r"Figure \d+\.\d+: ", page))
-    _output("pdfimages", "-f", number, "-l", number, root / PDF, tmp_path / "image")  # as drawn: PPM, "P6\nW H\n255\n" + RGB
+    _output(
+        "pdfimages", "-f", number, "-l", number, root / PDF, tmp_path / "image"
+    )  # as drawn: PPM, "P6\nW H\n255\n" + RGB
     header, size, _, pixels = (tmp_path / "image-000.ppm").read_bytes().split(b"\n", 3)
     width, height = map(int, size.split())
     assert header == b"P6" and len(pixels) == 3 * width * height
-    inked = sum(min(pixels[i:i + 3]) < 200 for i in range(0, len(pixels), 3))
+    inked = sum(min(pixels[i : i + 3]) < 200 for i in range(0, len(pixels), 3))
     assert inked > 0.01 * width * height  # a line plot inks a few per cent; a blank image none

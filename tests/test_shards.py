@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from trauma.numerics import shards
 from trauma.cli import main
 from trauma.models import MODELS
+from trauma.numerics import shards
 from trauma.numerics.params import ParameterError
+
 
 def test_seeds_split_into_contiguous_shards_as_even_as_possible():
     assert shards.split_seeds(list(range(10)), 3) == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
@@ -73,8 +74,26 @@ def test_a_failing_shard_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sweep, "run_sweep", second_fails)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="shard failed"):
-        main(["sweep", "extreme-penalty", "-p", "seeds", "3", "-p", "epochs", "1", "-p", "base_examples", "100",
-              "--shards", "2", "--out", str(out), "--quiet"])
+        main(
+            [
+                "sweep",
+                "extreme-penalty",
+                "-p",
+                "seeds",
+                "3",
+                "-p",
+                "epochs",
+                "1",
+                "-p",
+                "base_examples",
+                "100",
+                "--shards",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
     assert calls == [[0, 1], [2]] and list(tmp_path.iterdir()) == []
 
 
@@ -83,13 +102,20 @@ def test_the_command_line_merges_shards_into_one_folder_and_picks_them_from_a_bu
     fixed, per_seed = MODELS["extreme-penalty"].memory_estimate(MODELS["extreme-penalty"].config(**tiny))
     two_seeds = str((fixed + 2 * per_seed) / 1e9)  # room for two seeds a shard: 3 seeds take 2 shards
     options = [x for name, value in tiny.items() for x in ("-p", name, json.dumps(value))] + ["--quiet"]
-    for name, extra in [("whole", ["--shards", "1"]), ("two", ["--shards", "2"]), ("budget", ["--memory-budget-gb", two_seeds])]:
+    for name, extra in [
+        ("whole", ["--shards", "1"]),
+        ("two", ["--shards", "2"]),
+        ("budget", ["--memory-budget-gb", two_seeds]),
+    ]:
         assert main(["sweep", "extreme-penalty", *options, *extra, "--out", str(tmp_path / name)]) == 0
         said = capsys.readouterr().err
         assert ("in 2 shards of seeds" in said) == (name != "whole")
     for name in ("results.csv", "summary.csv", "training.csv", "weights.csv"):
-        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "two" / name).read_bytes() == \
-            (tmp_path / "budget" / name).read_bytes()
+        assert (
+            (tmp_path / "whole" / name).read_bytes()
+            == (tmp_path / "two" / name).read_bytes()
+            == (tmp_path / "budget" / name).read_bytes()
+        )
     seeds = np.loadtxt(tmp_path / "budget" / "results.csv", delimiter=",", skiprows=1, usecols=1)
     assert sorted(set(seeds.tolist())) == [0, 1, 2]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["budget", "two", "whole"]

@@ -48,7 +48,9 @@ def test_about_x_is_supported_only_when_the_whole_interval_is_within_a_factor_of
 
 
 def test_summarise_keeps_cells_whose_keys_are_missing():
-    table = pd.DataFrame({"probe": ["a", "a", "b", "b"], "distance": [np.nan, np.nan, 1.0, 1.0], "v": [1.0, 3.0, 5.0, 7.0]})
+    table = pd.DataFrame(
+        {"probe": ["a", "a", "b", "b"], "distance": [np.nan, np.nan, 1.0, 1.0], "v": [1.0, 3.0, 5.0, 7.0]}
+    )
     summary = summarise(table, ["probe", "distance"], ["v"])
     assert summary.probe.tolist() == ["a", "b"]
     assert summary.v_mean.tolist() == [2.0, 6.0] and summary.v_n.tolist() == [2, 2]

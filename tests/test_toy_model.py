@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import BIN, copy_book_sources
 
 from trauma.book import paths
-
-from conftest import BIN, copy_book_sources
 
 pytestmark = pytest.mark.slow
 TOY = Path(__file__).parent / "toy"
@@ -47,10 +46,13 @@ def toy_book(tmp_path_factory):
 
     root = copy_book_sources(tmp_path_factory.mktemp("book"))
     shutil.copy(TOY / "toy.md", root / "notebooks" / "toy.md")
-    table = {"templates": {"toy": {"headline": "toy_default", "section": "toy", "smoke": {}}},
-             "variants": [{"name": "toy_default", "template": "toy", "title": "Model 5: Toy", "parameters": {}},
-                          {"name": "toy_noisier", "template": "toy", "title": "More noise",
-                           "parameters": {"noise_levels": [0, 0.4]}}]}
+    table = {
+        "templates": {"toy": {"headline": "toy_default", "section": "toy", "smoke": {}}},
+        "variants": [
+            {"name": "toy_default", "template": "toy", "title": "Model 5: Toy", "parameters": {}},
+            {"name": "toy_noisier", "template": "toy", "title": "More noise", "parameters": {"noise_levels": [0, 0.4]}},
+        ],
+    }
     (root / "variants.yml").write_text(yaml.safe_dump(table, sort_keys=False))
     (root / "book" / "toy.md").write_text("# A book of one model\n\nThe toy model's pages follow.\n")
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/toy\nchapters:\n  - glob: book/generated/toy/*\n")
@@ -65,8 +67,12 @@ def test_a_fifth_model_is_registered_runs_and_becomes_pages_of_the_book(toy_book
 
     listed = subprocess.run([str(BIN / "trauma"), "sweep", "--help"], env=env, capture_output=True, text=True)
     assert listed.returncode == 0 and "Model 5: Toy" in listed.stdout
-    swept = subprocess.run([str(BIN / "trauma"), "sweep", "toy", "-p", "seeds", "3", "--out", str(root / "swept"), "--quiet"],
-                           env=env, capture_output=True, text=True)
+    swept = subprocess.run(
+        [str(BIN / "trauma"), "sweep", "toy", "-p", "seeds", "3", "--out", str(root / "swept"), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert swept.returncode == 0, swept.stderr
     assert (root / "swept" / "results.csv").read_text().count("\n") == 1 + 2 * 3  # 2 levels x 3 seeds
 
@@ -74,8 +80,12 @@ def test_a_fifth_model_is_registered_runs_and_becomes_pages_of_the_book(toy_book
     assert ran.returncode == 0, ran.stdout + ran.stderr
     status = subprocess.run([str(BIN / "trauma"), "status"], env=env, capture_output=True, text=True)
     assert "2 up to date of 2 runs" in status.stdout, status.stdout
-    built = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"], env=env,
-                           capture_output=True, text=True)
+    built = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     page = (root / "_build/html/book/generated/toy/01_toy_default.html").read_text()
     assert "Model 5: Toy" in page and "networks diverged" in page and "application/vnd.plotly.v1+json" in page
@@ -86,8 +96,24 @@ def test_a_fifth_model_is_registered_runs_and_becomes_pages_of_the_book(toy_book
 
 def test_the_fifth_model_passes_the_contract_every_model_passes(toy_book):
     root, env = toy_book
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-                           "-k", "toy or streams", str(Path(__file__).parent / "test_models.py")],
-                          env=env, capture_output=True, text=True, cwd=paths.ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not slow",
+            "-k",
+            "toy or streams",
+            str(Path(__file__).parent / "test_models.py"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=paths.ROOT,
+    )
     assert done.returncode == 0, done.stdout[-4000:]
     assert " passed" in done.stdout and "failed" not in done.stdout

@@ -11,26 +11,31 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from trauma.numerics import blas
-from trauma.numerics.trainer import FusedOptimizer, Members, Training, epoch_order, learning_rate_at, train_ensemble
+from trauma.extreme_penalty.config import SweepConfig
 from trauma.extreme_penalty.dataset import make_seed_data
 from trauma.extreme_penalty.ensemble import train_grid
-from trauma.extreme_penalty.seed_api import ExtremePenaltyModel, generate_dataset
-from trauma.extreme_penalty.config import SweepConfig
 from trauma.extreme_penalty.model import LOSS, layer_dims
+from trauma.extreme_penalty.seed_api import ExtremePenaltyModel, generate_dataset
 from trauma.extreme_penalty.sweep import run_sweep
+from trauma.numerics import blas
 from trauma.numerics.mlp import MLPStack, init_member
 from trauma.numerics.seeding import register_streams, rng_for
+from trauma.numerics.trainer import FusedOptimizer, Members, Training, epoch_order, learning_rate_at, train_ensemble
 
 register_streams({"second_phase_order": 90})  # a second phase visits the data in its own order
 
 
-def plain_autograd_training(seed, penalty, hidden, epochs, lr, optimizer, oversample, schedule, base_examples=600, num_trauma=4):
+def plain_autograd_training(
+    seed, penalty, hidden, epochs, lr, optimizer, oversample, schedule, base_examples=600, num_trauma=4
+):
     """The same network trained the textbook way: nn.Linear-style parameters,
     autograd, torch.optim, one minibatch at a time, in the trainer's data order."""
     train, _ = generate_dataset(seed=seed, base_examples=base_examples, num_trauma=num_trauma)
     x, y, mask, _ = train.tensors
-    params = [torch.tensor(p, dtype=torch.float32, requires_grad=True) for p in init_member(layer_dims(hidden), rng_for(seed, "init"))]
+    params = [
+        torch.tensor(p, dtype=torch.float32, requires_grad=True)
+        for p in init_member(layer_dims(hidden), rng_for(seed, "init"))
+    ]
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(params, lr=lr)
     order_rng, trauma = rng_for(seed, "order"), torch.nonzero(mask).flatten().numpy()
     for epoch in range(epochs):
@@ -53,12 +58,22 @@ def plain_autograd_training(seed, penalty, hidden, epochs, lr, optimizer, oversa
 
 @pytest.mark.parametrize(
     "hidden, optimizer, oversample, lr, schedule",
-    [([64, 32, 16], "adam", 1, 1e-3, "constant"), ([16, 8], "adam", 20, 1e-2, "cosine"), ([], "sgd", 3, 1e-2, "constant")],
+    [
+        ([64, 32, 16], "adam", 1, 1e-3, "constant"),
+        ([16, 8], "adam", 20, 1e-2, "cosine"),
+        ([], "sgd", 3, 1e-2, "constant"),
+    ],
 )
 def test_every_member_computes_what_plain_autograd_training_computes(hidden, optimizer, oversample, lr, schedule):
     seeds, penalties, epochs = [3, 4], [1, 100, 10000], 3
     data = [make_seed_data(s, base_examples=600, num_trauma=4) for s in seeds]
-    run = train_grid(data, penalties, hidden, Training(epochs=epochs, learning_rate=lr, optimizer=optimizer, lr_schedule=schedule), oversample=oversample)
+    run = train_grid(
+        data,
+        penalties,
+        hidden,
+        Training(epochs=epochs, learning_rate=lr, optimizer=optimizer, lr_schedule=schedule),
+        oversample=oversample,
+    )
     assert run.seeds.tolist() == [3, 4] * 3 and run.penalties.tolist() == [1, 1, 100, 100, 10000, 10000]
     for m, (penalty, seed) in enumerate(zip(run.penalties, run.seeds)):
         reference = plain_autograd_training(int(seed), penalty, hidden, epochs, lr, optimizer, oversample, schedule)
@@ -86,8 +101,12 @@ def _member(run, seed=2, penalty=10000.0):
 def test_a_member_has_the_same_weights_bit_for_bit_in_grids_of_50_6_3_and_1(grids):
     fifty, six, three, alone = grids
     assert (len(fifty.run.seeds), len(six.run.seeds), len(three.seeds)) == (50, 6, 3)
-    members = [fifty.run.trained.final.member(_member(fifty.run)), six.run.trained.final.member(_member(six.run)),
-               three.trained.final.member(_member(three)), [p.detach() for p in alone.parameters()]]
+    members = [
+        fifty.run.trained.final.member(_member(fifty.run)),
+        six.run.trained.final.member(_member(six.run)),
+        three.trained.final.member(_member(three)),
+        [p.detach() for p in alone.parameters()],
+    ]
     for params in members[1:]:
         for a, b in zip(members[0], params):
             assert torch.equal(a, b)
@@ -115,8 +134,11 @@ def test_members_of_a_seed_share_initialisation_and_differ_only_by_the_penalty()
     assert not torch.equal(run.trained.final.layers[0][0], run.trained.final.layers[0][2])
     assert run.trained.loss.shape == (4, 1) and run.diagnostics["gradient_ratio"].shape == (4, 2)
     # with the penalty included, the per-example ratio is the penalty times the ratio without it
-    np.testing.assert_allclose(run.diagnostics["gradient_ratio"] / run.diagnostics["gradient_ratio_unweighted"],
-                               np.repeat([[1.0], [1.0], [1000.0], [1000.0]], 2, axis=1), rtol=1e-5)
+    np.testing.assert_allclose(
+        run.diagnostics["gradient_ratio"] / run.diagnostics["gradient_ratio_unweighted"],
+        np.repeat([[1.0], [1.0], [1000.0], [1000.0]], 2, axis=1),
+        rtol=1e-5,
+    )
     assert not run.diverged.any()
 
 
@@ -124,7 +146,9 @@ def test_diverged_members_are_flagged():
     data = [make_seed_data(0, base_examples=300)]
     run = train_grid(data, [1, 1e30], [8], Training(epochs=2, learning_rate=0.01, optimizer="sgd"))
     assert run.diverged.tolist() == [False, True]  # non-finite parameters
-    run = train_grid(data, [1], [8], Training(epochs=2, learning_rate=10.0))  # Adam: finite parameters, the loss above its start
+    run = train_grid(
+        data, [1], [8], Training(epochs=2, learning_rate=10.0)
+    )  # Adam: finite parameters, the loss above its start
     assert all(torch.isfinite(block).all() for block in run.trained.final.layers)
     assert run.trained.loss[0, -1] > run.trained.initial_loss[0] and run.diverged.tolist() == [True]
 
@@ -197,7 +221,11 @@ def test_a_single_member_is_trained_as_in_a_grid():
 def _toy(seed=0, n=300, outputs=1):
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(1, n, 10, generator=generator)
-    y = torch.rand(1, n, outputs, generator=generator) if outputs > 1 else torch.randint(0, 3, (1, n), generator=generator)
+    y = (
+        torch.rand(1, n, outputs, generator=generator)
+        if outputs > 1
+        else torch.randint(0, 3, (1, n), generator=generator)
+    )
     return x, y
 
 
@@ -208,7 +236,9 @@ def test_members_can_have_their_own_learning_rates():
     mixed = train_ensemble(x, y, grid, [10, 8, 3], LOSS, Training(epochs=3, learning_rate=rates, lr_schedule="cosine"))
     for m, rate in enumerate(rates):
         one = Members(data=np.zeros(1, dtype=np.int64), seed=grid.seed[m : m + 1], weights=torch.ones(1, 300))
-        alone = train_ensemble(x, y, one, [10, 8, 3], LOSS, Training(epochs=3, learning_rate=float(rate), lr_schedule="cosine"))
+        alone = train_ensemble(
+            x, y, one, [10, 8, 3], LOSS, Training(epochs=3, learning_rate=float(rate), lr_schedule="cosine")
+        )
         for a, b in zip(mixed.final.member(m), alone.final.member(0)):
             assert torch.equal(a, b)
     assert not torch.equal(mixed.final.member(0)[0], mixed.final.member(2)[0])  # same seed, other rate
@@ -223,9 +253,19 @@ def test_mean_squared_error_training_computes_what_autograd_computes(output):
     targets = torch.rand(1, 300, outputs, generator=torch.Generator().manual_seed(5))
     loss = WeightedMeanSquaredError(output)
     members = Members(data=np.zeros(2, dtype=np.int64), seed=np.array([3, 4]), weights=torch.ones(2, 300))
-    run = train_ensemble(x, targets if outputs > 1 else targets[..., 0], members, [10, 6, outputs], loss, Training(epochs=2, learning_rate=1e-2))
+    run = train_ensemble(
+        x,
+        targets if outputs > 1 else targets[..., 0],
+        members,
+        [10, 6, outputs],
+        loss,
+        Training(epochs=2, learning_rate=1e-2),
+    )
     for m, seed in enumerate([3, 4]):
-        params = [torch.tensor(p, dtype=torch.float32, requires_grad=True) for p in init_member([10, 6, outputs], rng_for(seed, "init"))]
+        params = [
+            torch.tensor(p, dtype=torch.float32, requires_grad=True)
+            for p in init_member([10, 6, outputs], rng_for(seed, "init"))
+        ]
         opt = torch.optim.Adam(params, lr=1e-2)
         order_rng = rng_for(seed, "order")
         for _ in range(2):
@@ -257,7 +297,17 @@ def test_a_second_phase_continues_from_given_weights_with_an_elastic_anchor_as_a
     anchor = start.clone()
     strength = MLPStack(dims, 3, torch.rand(start.numel, generator=torch.Generator().manual_seed(6)))
     strength.layers[0][2] = 0.0  # member 2: no pull on its first layer
-    run = train_ensemble(x, targets, members, dims, loss, Training(epochs=2, learning_rate=1e-2), initial=start, order_stream="second_phase_order", anchor=(anchor, strength))
+    run = train_ensemble(
+        x,
+        targets,
+        members,
+        dims,
+        loss,
+        Training(epochs=2, learning_rate=1e-2),
+        initial=start,
+        order_stream="second_phase_order",
+        anchor=(anchor, strength),
+    )
     for m, seed in enumerate(seeds):
         params = [p.clone().requires_grad_(True) for p in start.member(m)]
         pulls = strength.member(m)
@@ -269,13 +319,25 @@ def test_a_second_phase_continues_from_given_weights_with_an_elastic_anchor_as_a
                 batch = order[begin : begin + 32]
                 out = F.linear(torch.relu(F.linear(x[0, batch], params[0], params[1])), params[2], params[3])
                 value = ((out - targets[0, batch]) ** 2).mean()
-                value = value + sum((pull * (p - a) ** 2).sum() / 2 for p, a, pull in zip(params, anchor.member(m), pulls))
+                value = value + sum(
+                    (pull * (p - a) ** 2).sum() / 2 for p, a, pull in zip(params, anchor.member(m), pulls)
+                )
                 opt.zero_grad()
                 value.backward()
                 opt.step()
         for ours, theirs in zip(run.final.member(m), params):
             torch.testing.assert_close(ours, theirs.detach(), rtol=1e-4, atol=2e-5)
-    alone = train_ensemble(x, targets, Members(np.zeros(1, dtype=np.int64), seeds[1:2], torch.ones(1, 300)), dims, loss, Training(epochs=2, learning_rate=1e-2), initial=start.select([1]), order_stream="second_phase_order", anchor=(anchor.select([1]), strength.select([1])))
+    alone = train_ensemble(
+        x,
+        targets,
+        Members(np.zeros(1, dtype=np.int64), seeds[1:2], torch.ones(1, 300)),
+        dims,
+        loss,
+        Training(epochs=2, learning_rate=1e-2),
+        initial=start.select([1]),
+        order_stream="second_phase_order",
+        anchor=(anchor.select([1]), strength.select([1])),
+    )
     assert torch.equal(alone.final.flat, run.final.select([1]).flat)
     with pytest.raises(ValueError, match="initial stack must hold 3 members"):
         train_ensemble(x, targets, members, dims, loss, Training(epochs=1), initial=start.select([0]))

@@ -1,7 +1,8 @@
 """The `trauma` command line.
 
     trauma sweep MODEL [-p NAME VALUE]... --out DIR              one sweep of a model into a folder
-                 [--shards K | --memory-budget-gb GB]            ... as shards of seeds, merged (trauma/numerics/shards.py)
+                 [--shards K | --memory-budget-gb GB]            ... as shards of seeds, merged
+                                                                  (trauma/numerics/shards.py)
     trauma run NAME... | --all [--force]                         execute book notebooks (if stale)
     trauma run TEMPLATE --name NEW [-p NAME VALUE]...            add and execute your own variant
     trauma book                                                  execute what is stale, build the book
@@ -41,29 +42,50 @@ def _parser() -> argparse.ArgumentParser:
         "sweep",
         help="train one model's grid of networks (conditions x seeds) and write its results",
         description="Train one model's grid of networks and write its results to a folder. "
-                    "`trauma sweep MODEL --help` lists that model's parameters with their defaults.",
+        "`trauma sweep MODEL --help` lists that model's parameters with their defaults.",
     )
     models = sweep.add_subparsers(dest="model", required=True, metavar="MODEL", title="models")
     for model in MODELS.values():
         defaults = model.config().as_dict()
-        parameters = "\n".join(f"  {name:<17} {text} (default: {defaults[name]})"
-                               for name, text in model.config.descriptions().items())
+        parameters = "\n".join(
+            f"  {name:<17} {text} (default: {defaults[name]})" for name, text in model.config.descriptions().items()
+        )
         one = models.add_parser(
-            model.name, help=f"{model.title}: {model.question}", description=f"{model.title}: {model.question}",
+            model.name,
+            help=f"{model.title}: {model.question}",
+            description=f"{model.title}: {model.question}",
             epilog="parameters (-p NAME VALUE, values parsed as YAML):\n" + parameters,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        one.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                         help="set a parameter (value parsed as YAML); repeatable")
+        one.add_argument(
+            "-p",
+            "--param",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("NAME", "VALUE"),
+            help="set a parameter (value parsed as YAML); repeatable",
+        )
         one.add_argument("--out", required=True, help="output folder (created; an earlier sweep's output is replaced)")
         one.add_argument("--quiet", action="store_true", help="no progress bar")
         estimated = model.memory_estimate(model.config()) is not None
-        one.add_argument("--shards", metavar="K", help="split the seeds into K contiguous shards, trained one after the "
-                         "other and merged into one folder (default: " + (
-                             "as few as keep the estimated peak memory under --memory-budget-gb)" if estimated else "1)"))
-        one.add_argument("--memory-budget-gb", metavar="GB", default="2", help=(
-            "peak memory a shard should stay under when --shards is not given (default: 2)" if estimated
-            else "unused: this model has no memory estimate"))
+        one.add_argument(
+            "--shards",
+            metavar="K",
+            help="split the seeds into K contiguous shards, trained one after the "
+            "other and merged into one folder (default: "
+            + ("as few as keep the estimated peak memory under --memory-budget-gb)" if estimated else "1)"),
+        )
+        one.add_argument(
+            "--memory-budget-gb",
+            metavar="GB",
+            default="2",
+            help=(
+                "peak memory a shard should stay under when --shards is not given (default: 2)"
+                if estimated
+                else "unused: this model has no memory estimate"
+            ),
+        )
         _pool_options(one, what="the shards")
 
     run = commands.add_parser("run", help="execute the book's notebooks (variants.yml) with papermill, if stale")
@@ -71,11 +93,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="every stale variant")
     run.add_argument("--force", action="store_true", help="execute even if up to date")
     run.add_argument("--name", help="add your own variant of the template NAME under this name")
-    run.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                     help="a parameter of your variant (value parsed as YAML); repeatable")
+    run.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter of your variant (value parsed as YAML); repeatable",
+    )
     _pool_options(run)
 
-    book = commands.add_parser("book", help="execute every stale notebook, then jupyter-book build . -W -n --keep-going")
+    book = commands.add_parser(
+        "book", help="execute every stale notebook, then jupyter-book build . -W -n --keep-going"
+    )
     _pool_options(book)
     commands.add_parser("status", help="every run of the book: up to date, stale and why, failed or never run")
     remove = commands.add_parser("remove", help="remove a variant you added (its entry, page and results)")
@@ -84,10 +115,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pool_options(command, what: str = "the runs") -> None:
-    command.add_argument("--workers", metavar="N", help=f"run {what} on a Dask LocalCluster of N one-task workers "
-                         "on this machine (needs the distributed extra)")
-    command.add_argument("--scheduler", metavar="ADDRESS", help=f"run {what} on the workers of a running Dask "
-                         "scheduler, e.g. tcp://10.0.0.5:8786 (workers started with --resources notebook=1)")
+    command.add_argument(
+        "--workers",
+        metavar="N",
+        help=f"run {what} on a Dask LocalCluster of N one-task workers on this machine (needs the distributed extra)",
+    )
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"run {what} on the workers of a running Dask "
+        "scheduler, e.g. tcp://10.0.0.5:8786 (workers started with --resources notebook=1)",
+    )
 
 
 BOOK_MODULES = ("nbformat", "papermill", "jupytext", "yaml")
@@ -99,14 +137,24 @@ def book_ready(command: str) -> bool:
 
     from .book import paths
 
-    missing = [m for m in BOOK_MODULES + (("jupyter_book",) if command == "book" else ()) if importlib.util.find_spec(m) is None]
+    missing = [
+        m
+        for m in BOOK_MODULES + (("jupyter_book",) if command == "book" else ())
+        if importlib.util.find_spec(m) is None
+    ]
     if missing:
-        print(f"trauma {command}: error: needs the book extra (missing: {', '.join(missing)}); "
-              "install it with pip install -e \".[book]\" in a checkout of the book", file=sys.stderr)
+        print(
+            f"trauma {command}: error: needs the book extra (missing: {', '.join(missing)}); "
+            'install it with pip install -e ".[book]" in a checkout of the book',
+            file=sys.stderr,
+        )
         return False
     if paths.FOUND is None:
-        print(f"trauma {command}: error: no checkout of the book (a folder with variants.yml and notebooks/) in "
-              f"{Path.cwd()} or above; cd into one or set TRAUMA_ROOT", file=sys.stderr)
+        print(
+            f"trauma {command}: error: no checkout of the book (a folder with variants.yml and notebooks/) in "
+            f"{Path.cwd()} or above; cd into one or set TRAUMA_ROOT",
+            file=sys.stderr,
+        )
         return False
     return True
 
@@ -129,11 +177,15 @@ def _run(args) -> int:
         pool = {"workers": check_options(args.workers, args.scheduler), "scheduler": args.scheduler}
         if args.name:
             if len(args.names) != 1:
-                raise ParameterError("--name", "used with exactly one template, e.g. trauma run extreme_penalty --name NAME", args.names)
+                raise ParameterError(
+                    "--name", "used with exactly one template, e.g. trauma run extreme_penalty --name NAME", args.names
+                )
             add_custom_variant(args.name, args.names[0], _overrides(args.param))
             run_stale([args.name], force=True, **pool)
         elif args.param:
-            raise ParameterError("-p", "used with --name (a new variant); variants.yml holds the others' parameters", args.param)
+            raise ParameterError(
+                "-p", "used with --name (a new variant); variants.yml holds the others' parameters", args.param
+            )
         elif args.all or args.names:
             run_stale(None if args.all else args.names, force=args.force, **pool)
         else:
@@ -223,8 +275,9 @@ def _sweep(args) -> int:
         try:
             with open_pool(workers, args.scheduler) as pool:
                 print(f"on {pool.where}", file=sys.stderr)
-                result = run_sharded(model, config, shards, progress=not args.quiet, pool=pool,
-                                     threads=task_threads(pool, shards))
+                result = run_sharded(
+                    model, config, shards, progress=not args.quiet, pool=pool, threads=task_threads(pool, shards)
+                )
         except (PoolError, ShardError) as error:
             print(f"trauma sweep {model.name}: error: {error}", file=sys.stderr)
             return 2 if isinstance(error, PoolError) else 1
@@ -234,7 +287,10 @@ def _sweep(args) -> int:
         result = model.run_sweep(config, progress=not args.quiet)
     model.write_outputs(result, out_dir)
     print((out_dir / "summary.txt").read_text())
-    print(f"Done in {result.metadata['wall_seconds']} s; wrote {out_dir}/ (summary.txt, results.csv, ...)", file=sys.stderr)
+    print(
+        f"Done in {result.metadata['wall_seconds']} s; wrote {out_dir}/ (summary.txt, results.csv, ...)",
+        file=sys.stderr,
+    )
     return 0
 
 

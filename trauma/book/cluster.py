@@ -50,6 +50,7 @@ class ThreadPool:
 
     def submit(self, function, *arguments, key: str = "", started=None, **keywords) -> Future:
         """`started()` is called when the task starts (after the tasks it reads finished)."""
+
         # Tasks start in submission order, so a task waiting here for the tasks it
         # reads (submitted earlier) waits only for ones already running or done.
         def call():
@@ -80,8 +81,9 @@ class DaskPool:
 
     def submit(self, function, *arguments, key: str = "", started=None, **keywords):
         """(`started` is not known here: the task starts on a worker.)"""
-        return self.client.submit(function, *arguments, key=f"{key}-{os.urandom(4).hex()}", resources=RESOURCE,
-                                  pure=False, **keywords)
+        return self.client.submit(
+            function, *arguments, key=f"{key}-{os.urandom(4).hex()}", resources=RESOURCE, pure=False, **keywords
+        )
 
     def put(self, value):
         return self.client.scatter(value, hash=False)
@@ -104,12 +106,16 @@ def check_options(workers, scheduler) -> int | None:
     from ..numerics.params import ParameterError, integer, parse_value
 
     if workers is not None and scheduler is not None:
-        raise ParameterError("--workers", "left out when --scheduler is given (the scheduler's workers run the tasks)", workers)
+        raise ParameterError(
+            "--workers", "left out when --scheduler is given (the scheduler's workers run the tasks)", workers
+        )
     if workers is not None:
         workers = integer("--workers", parse_value("--workers", workers), 1)
     if (workers is not None or scheduler is not None) and not _dask_installed():
-        raise PoolError("--workers and --scheduler need the distributed extra (missing: dask, distributed); "
-                        "install it with pip install -e \".[distributed]\"")
+        raise PoolError(
+            "--workers and --scheduler need the distributed extra (missing: dask, distributed); "
+            'install it with pip install -e ".[distributed]"'
+        )
     return workers
 
 
@@ -149,8 +155,14 @@ def _local_cluster(workers: int) -> DaskPool:
     from distributed import Client, LocalCluster
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, resources=RESOURCE,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            resources=RESOURCE,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         client = Client(cluster)
     return DaskPool(client, workers, remote=False, where=f"a LocalCluster of {workers} workers", cluster=cluster)
 
@@ -166,6 +178,8 @@ def _connect(address: str) -> DaskPool:
     offering = [w for w in workers if w.get("resources", {}).get("notebook", 0) >= 1]
     if not offering:
         client.close()
-        raise PoolError(f"--scheduler {address}: none of its {len(workers)} workers offers the resource notebook=1; "
-                        f"start them with: dask worker {address} --nthreads 1 --resources notebook=1")
+        raise PoolError(
+            f"--scheduler {address}: none of its {len(workers)} workers offers the resource notebook=1; "
+            f"start them with: dask worker {address} --nthreads 1 --resources notebook=1"
+        )
     return DaskPool(client, len(offering), remote=True, where=f"the {len(offering)} workers of {address}")

@@ -72,7 +72,9 @@ def _depart_as_figure(translator, node) -> None:
     translator.depart_figure(node)
 
 
-PLOTLY_MIME = "application/vnd.plotly.v1+json"  # trauma.page.interactive.MIME (not imported: that module imports matplotlib)
+PLOTLY_MIME = (
+    "application/vnd.plotly.v1+json"  # trauma.page.interactive.MIME (not imported: that module imports matplotlib)
+)
 HTML_BUILDERS = ("html", "dirhtml", "singlehtml")
 SCRIPTS = ("plotly.min.js", "trauma-plotly.js")
 
@@ -149,8 +151,12 @@ class _HtmlTableCells(HTMLParser):
 def _merge_pandas_header(rows: list, head: int) -> tuple[list, int]:
     """pandas writes the column names and the index names as two header rows, each
     blank where the other has text: make them one row."""
-    if head == 2 and len(rows[0]) == len(rows[1]) and all(c[1] == c[2] == 1 for c in rows[0] + rows[1]) \
-            and all(not (a[0] and b[0]) for a, b in zip(rows[0], rows[1])):
+    if (
+        head == 2
+        and len(rows[0]) == len(rows[1])
+        and all(c[1] == c[2] == 1 for c in rows[0] + rows[1])
+        and all(not (a[0] and b[0]) for a, b in zip(rows[0], rows[1]))
+    ):
         return [[[a[0] or b[0], 1, 1, True] for a, b in zip(rows[0], rows[1])]] + rows[2:], 1
     return rows, head
 
@@ -211,8 +217,12 @@ def _is_cell(node, element: str) -> bool:
 def _drop_hidden_code(document) -> None:
     """What the HTML folds away (hide-input, hide-cell) a printed page cannot unfold:
     leave it out."""
-    hidden = {"all": ("cell_code_source", "cell_code_output"), "input": ("cell_code_source",),
-              "output": ("cell_code_output",), "input+output": ("cell_code_source", "cell_code_output")}
+    hidden = {
+        "all": ("cell_code_source", "cell_code_output"),
+        "input": ("cell_code_source",),
+        "output": ("cell_code_output",),
+        "input+output": ("cell_code_source", "cell_code_output"),
+    }
     for cell in list(document.findall(lambda n: _is_cell(n, "cell_code") and n.get("hide_mode") in hidden)):
         for part in [child for child in cell.children if child.get("nb_element") in hidden[cell["hide_mode"]]]:
             cell.remove(part)
@@ -240,13 +250,17 @@ def _numbered_tables(document) -> None:
         table = next((t for part in parts for t in part.findall(nodes.table)), None)
         if table is None:
             cell = nodes.entry("", *[part.deepcopy() for part in parts])
-            table = nodes.table("", nodes.tgroup("", nodes.colspec(colwidth=1), nodes.tbody("", nodes.row("", cell)), cols=1))
+            table = nodes.table(
+                "", nodes.tgroup("", nodes.colspec(colwidth=1), nodes.tbody("", nodes.row("", cell)), cols=1)
+            )
         table = table.deepcopy()
         for caption in figure.findall(nodes.caption):
             table.insert(0, nodes.title(caption.rawsource, "", *[child.deepcopy() for child in caption.children]))
             break
         table["ids"], table["names"] = figure["ids"], figure["names"]
-        figure.replace_self([table, *[legend.deepcopy() for legend in figure.children if isinstance(legend, nodes.legend)]])
+        figure.replace_self(
+            [table, *[legend.deepcopy() for legend in figure.children if isinstance(legend, nodes.legend)]]
+        )
 
 
 class ForLatex(SphinxPostTransform):
@@ -270,7 +284,10 @@ def _disable_thebe(app) -> None:
     already been declared" in the browser console. Drop its script-adding listener."""
     listeners = app.events.listeners.get("env-before-read-docs", [])
     for listener in list(listeners):
-        if getattr(listener.handler, "__module__", "") == "sphinx_thebe" and listener.handler.__name__ == "init_thebe_core":
+        if (
+            getattr(listener.handler, "__module__", "") == "sphinx_thebe"
+            and listener.handler.__name__ == "init_thebe_core"
+        ):
             app.disconnect(listener.id)
 
 
@@ -279,7 +296,9 @@ def setup(app):
     app.connect("config-inited", _execute_stale, priority=100)
     app.connect("builder-inited", _disable_thebe)
     as_figure = (_visit_as_figure, _depart_as_figure)
-    app.add_enumerable_node(table_figure, "table", html=as_figure, latex=as_figure, text=as_figure, man=as_figure, texinfo=as_figure)
+    app.add_enumerable_node(
+        table_figure, "table", html=as_figure, latex=as_figure, text=as_figure, man=as_figure, texinfo=as_figure
+    )
     app.add_transform(TablesAsTables)
     app.connect("html-page-context", _load_plotly_where_drawn)
     app.connect("build-finished", _copy_scripts)

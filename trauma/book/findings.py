@@ -10,8 +10,8 @@ import json
 
 import pandas as pd
 
-from . import paths
 from ..models import by_template
+from . import paths
 
 
 def model_of(variant: str):
@@ -25,8 +25,12 @@ def predictions(variant: str) -> pd.DataFrame:
     levels joined into one label."""
     model = model_of(variant)
     table = model.predictions(model.load_results(paths.results_dir(variant)))
-    labels = [", ".join(_label(name, value) for name, value in zip(table.index.names, key if isinstance(key, tuple) else (key,)))
-              for key in table.index]
+    labels = [
+        ", ".join(
+            _label(name, value) for name, value in zip(table.index.names, key if isinstance(key, tuple) else (key,))
+        )
+        for key in table.index
+    ]
     return pd.DataFrame({"model": model.title, "prediction": labels, **{c: table[c].to_numpy() for c in table.columns}})
 
 

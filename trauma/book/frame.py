@@ -62,7 +62,9 @@ def finish_page(notebook, notebook_file: str, defaults: dict, injected: dict, re
             tags.append("hide-cell")
     parts = []
     if variant_page:
-        parts.append("**This run's parameters** (the code cells below hold the same, folded):\n\n"
-                     + parameter_table(defaults, injected))
+        parts.append(
+            "**This run's parameters** (the code cells below hold the same, folded):\n\n"
+            + parameter_table(defaults, injected)
+        )
     parts.append("**Take the numbers away:** " + downloads(notebook_file, results))
     notebook.cells.insert(1, nbformat.v4.new_markdown_cell("\n\n".join(parts)))

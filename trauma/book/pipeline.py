@@ -28,9 +28,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..numerics.outputs import swap_in
 from . import integrity, paths
 from .cluster import open_pool, task_threads
-from ..numerics.outputs import swap_in
 from .task import bundle_of, execute_run, prepared_notebook
 from .variants import Run, load_table
 
@@ -112,19 +112,32 @@ def execute(todo: list[Run], runs: dict[str, Run], pool, log=print_now) -> None:
         log(f"  on {pool.where}")
     futures, runs_of = {}, {}
     for run in todo:  # execution order: the runs a run reads are submitted before it
-        inputs = [futures[name] if name in futures else pool.put(bundle_of(name, paths.ROOT, _files_of(runs[name])))
-                  for name in run.inputs]
+        inputs = [
+            futures[name] if name in futures else pool.put(bundle_of(name, paths.ROOT, _files_of(runs[name])))
+            for name in run.inputs
+        ]
         template = bundle_of(run.name, paths.ROOT, [_in_book(paths.template(run.template))])["files"]
-        futures[run.name] = pool.submit(execute_run, spec_of(run, runs), template, *inputs, key=run.name,
-                                        started=lambda run=run: log(f"  running  {run.name} ({run.template}) ..."),
-                                        scratch=scratch, threads=threads)
+        futures[run.name] = pool.submit(
+            execute_run,
+            spec_of(run, runs),
+            template,
+            *inputs,
+            key=run.name,
+            started=lambda run=run: log(f"  running  {run.name} ({run.template}) ..."),
+            scratch=scratch,
+            threads=threads,
+        )
         runs_of[futures[run.name]] = run
     failures = []
     for done, (future, bundle, error) in enumerate(pool.completed(futures.values()), 1):
         run = runs_of[future]
         if error is not None:  # the task itself failed: e.g. its worker died twice
-            bundle = {"name": run.name, "files": {}, "seconds": None,
-                      "error": f"{type(error).__name__}: {' '.join(str(error).split()) or 'no message'}"}
+            bundle = {
+                "name": run.name,
+                "files": {},
+                "seconds": None,
+                "error": f"{type(error).__name__}: {' '.join(str(error).split()) or 'no message'}",
+            }
         write_bundle(run, bundle, runs)
         took = f" after {bundle['seconds']:.0f} s" if bundle.get("seconds") is not None else ""
         if bundle["error"]:
@@ -147,7 +160,7 @@ def write_bundle(run: Run, bundle: dict, runs: dict[str, Run]) -> None:
         return
     results = paths.results_dir(run.name)
     prefix = _in_book(results) + "/"
-    produced = {name[len(prefix):]: content for name, content in files.items() if name.startswith(prefix)}
+    produced = {name[len(prefix) :]: content for name, content in files.items() if name.startswith(prefix)}
     if produced:
         results.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{results.name}.partial-", dir=results.parent))
@@ -202,9 +215,14 @@ def one_at_a_time():
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise PipelineError(f"another run is executing in this checkout ({holder}); wait for it to finish or stop it") from None
+        raise PipelineError(
+            f"another run is executing in this checkout ({holder}); wait for it to finish or stop it"
+        ) from None
     handle.truncate(0)
-    handle.write(f"pid {os.getpid()}, `{' '.join(Path(sys.argv[0]).name.split() + sys.argv[1:])}`, since {time.strftime('%H:%M:%S')}")
+    handle.write(
+        f"pid {os.getpid()}, `{' '.join(Path(sys.argv[0]).name.split() + sys.argv[1:])}`, "
+        f"since {time.strftime('%H:%M:%S')}"
+    )
     handle.flush()
     try:
         yield
@@ -221,8 +239,9 @@ def remove_leftovers() -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def run_stale(names=None, force: bool = False, workers: int | None = None, scheduler: str | None = None,
-              log=print_now) -> list[Run]:
+def run_stale(
+    names=None, force: bool = False, workers: int | None = None, scheduler: str | None = None, log=print_now
+) -> list[Run]:
     """Load the table, execute what is stale (or named/forced) on this machine's cores,
     a LocalCluster of `workers` or the Dask `scheduler`, and return what ran."""
     runs = load_table()

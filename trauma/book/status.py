@@ -14,8 +14,8 @@ from datetime import datetime
 import nbformat
 import yaml
 
-from . import paths
 from ..numerics.params import ParameterError
+from . import paths
 from .pipeline import one_at_a_time
 from .variants import Run, load_table, read_yaml
 
@@ -46,8 +46,16 @@ def states(runs: dict[str, Run]) -> list[dict]:
         else:
             state, why = "up to date", ""
         ran, took = _timing(run)
-        rows.append({"run": run.name + (" (yours)" if run.name in custom else ""), "template": run.template, "state": state,
-                     "ran": ran, "took": took, "why": why})
+        rows.append(
+            {
+                "run": run.name + (" (yours)" if run.name in custom else ""),
+                "template": run.template,
+                "state": state,
+                "ran": ran,
+                "took": took,
+                "why": why,
+            }
+        )
     return rows
 
 
@@ -96,8 +104,12 @@ def remove_variant(name: str) -> list[str]:
     results folder. Returns what was removed; the pages that read it become stale."""
     custom, runs = _custom_names(), load_table()
     if name not in custom:
-        allowed = "a variant you added with `trauma run TEMPLATE --name NAME`: " + (", ".join(custom) or "you have none")
-        raise ParameterError("NAME", allowed + (" (the built-in variants are changed in variants.yml)" if name in runs else ""), name)
+        allowed = "a variant you added with `trauma run TEMPLATE --name NAME`: " + (
+            ", ".join(custom) or "you have none"
+        )
+        raise ParameterError(
+            "NAME", allowed + (" (the built-in variants are changed in variants.yml)" if name in runs else ""), name
+        )
     run = runs[name]
     removed = []
     with one_at_a_time():

@@ -29,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import integrity, paths
 from ..numerics.blas import cores
+from . import integrity, paths
 
 KERNEL = "python3"
 
@@ -58,8 +58,11 @@ def execute_run(spec: dict, files: dict, *inputs: dict, scratch: str | None = No
     from .variants import source_digests
 
     if source_digests(owner(spec["template"])) != spec["hash_parts"]["source"]:
-        return {"name": spec["name"], "files": {},
-                "error": "not executed: this worker's trauma source differs from the client's (install the same version)"}
+        return {
+            "name": spec["name"],
+            "files": {},
+            "error": "not executed: this worker's trauma source differs from the client's (install the same version)",
+        }
     if scratch:
         Path(scratch).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -70,10 +73,20 @@ def execute_run(spec: dict, files: dict, *inputs: dict, scratch: str | None = No
                 (root / relative).parent.mkdir(parents=True, exist_ok=True)
                 (root / relative).write_bytes(content)
         threads = str(threads or cores())
-        env = dict(os.environ, TRAUMA_ROOT=str(root), TRAUMA_PARENT=str(os.getpid()), OMP_NUM_THREADS=threads,
-                   MKL_NUM_THREADS=threads)
-        done = subprocess.run([sys.executable, "-m", "trauma.book.task", json.dumps(spec)], env=env, cwd=root,
-                              capture_output=True, text=True)
+        env = dict(
+            os.environ,
+            TRAUMA_ROOT=str(root),
+            TRAUMA_PARENT=str(os.getpid()),
+            OMP_NUM_THREADS=threads,
+            MKL_NUM_THREADS=threads,
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "trauma.book.task", json.dumps(spec)],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
         error = None
         if done.returncode != 0:
             lines = (done.stderr or done.stdout).strip().splitlines()
@@ -96,8 +109,12 @@ def prepared_notebook(spec: dict):
     first = notebook.cells[0]
     if first.cell_type == "markdown" and first.source.startswith("# "):
         first.source = "\n".join([f"# {spec['title']}", *first.source.splitlines()[1:]])
-    notebook.metadata["trauma"] = {"variant": spec["name"], "template": spec["template"], "hash": spec["hash"],
-                                   "hash_parts": spec["hash_parts"]}
+    notebook.metadata["trauma"] = {
+        "variant": spec["name"],
+        "template": spec["template"],
+        "hash": spec["hash"],
+        "hash_parts": spec["hash_parts"],
+    }
     notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
     return notebook
 
@@ -117,16 +134,24 @@ def _execute_child(spec: dict) -> None:
     source, staged = paths.STAGING / f"{spec['name']}.input.ipynb", paths.STAGING / f"{spec['name']}.ipynb"
     nbformat.write(notebook, source)
     try:
-        papermill.execute_notebook(str(source), str(staged), parameters=spec["parameters"], kernel_name=KERNEL,
-                                   progress_bar=False, cwd=str(paths.ROOT))
+        papermill.execute_notebook(
+            str(source),
+            str(staged),
+            parameters=spec["parameters"],
+            kernel_name=KERNEL,
+            progress_bar=False,
+            cwd=str(paths.ROOT),
+        )
     except Exception as error:
         paths.FAILED.mkdir(parents=True, exist_ok=True)
         failed = paths.FAILED / f"{spec['name']}.ipynb"
         if staged.exists():
             staged.replace(failed)
         message = str(error).strip().splitlines()
-        raise SystemExit(f"{type(error).__name__}: {message[-1] if message else ''} "
-                         f"(see {Path('book/generated/failed') / failed.name})") from None
+        raise SystemExit(
+            f"{type(error).__name__}: {message[-1] if message else ''} "
+            f"(see {Path('book/generated/failed') / failed.name})"
+        ) from None
     executed = nbformat.read(staged, as_version=4)
     output = paths.ROOT / spec["output"]
     model = owner(spec["template"])

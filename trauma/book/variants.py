@@ -31,9 +31,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import integrity, paths
 from .. import models
 from ..numerics.params import ParameterError
+from . import integrity, paths
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 SMOKE_ENV = "TRAUMA_SMOKE"  # set to 1: every run uses its template's tiny smoke parameters
@@ -83,7 +83,10 @@ class Run:
         parts = stored.get("hash_parts")
         if not parts:
             return ["executed by an older version of the pipeline"]
-        labels = {"template": f"template notebooks/{self.template}.md changed", "settings": "title or parameters changed"}
+        labels = {
+            "template": f"template notebooks/{self.template}.md changed",
+            "settings": "title or parameters changed",
+        }
         reasons = [label for key, label in labels.items() if parts.get(key) != self.hash_parts[key]]
         if parts.get("source") != self.hash_parts["source"]:
             reasons.append(_source_changes(parts.get("source"), self.hash_parts["source"]))
@@ -136,18 +139,31 @@ def load_table(table_path: Path | None = None, custom_path: Path | None = None) 
             parameters = dict(entry.get("parameters") or {})
             if smoke_mode():
                 parameters.update(templates[template].get("smoke") or {})
-            runs[name] = Run(name, template, entry.get("title", name), parameters, section, per_section[section],
-                             templates[template].get("reads"), headline=templates[template].get("headline") == name)
+            runs[name] = Run(
+                name,
+                template,
+                entry.get("title", name),
+                parameters,
+                section,
+                per_section[section],
+                templates[template].get("reads"),
+                headline=templates[template].get("headline") == name,
+            )
     for template, settings in templates.items():
-        if "headline" in settings and not (settings["headline"] in runs and runs[settings["headline"]].template == template):
+        if "headline" in settings and not (
+            settings["headline"] in runs and runs[settings["headline"]].template == template
+        ):
             names = [run.name for run in runs.values() if run.template == template]
             raise ParameterError("headline", f"a variant of {template}: " + ", ".join(names), settings["headline"])
     order = list(runs)
     for run in runs.values():
         run.inputs = _inputs(run, runs)
         if any(order.index(name) > order.index(run.name) for name in run.inputs if name in runs):
-            raise ParameterError("templates", f"in execution order: {run.template} reads {run.reads}, which must be listed "
-                                 "before it in variants.yml", list(templates))
+            raise ParameterError(
+                "templates",
+                f"in execution order: {run.template} reads {run.reads}, which must be listed before it in variants.yml",
+                list(templates),
+            )
         check_parameters(run, runs)
     _hash_all(runs)
     return runs
@@ -172,10 +188,13 @@ def _page_parameters(run: Run):
     declared = None if model is None else model.page_config(run.template)
     if declared is None:
         if run.parameters:
-            raise ParameterError(sorted(run.parameters)[0], f"nothing: {run.template} takes no parameters", run.parameters)
+            raise ParameterError(
+                sorted(run.parameters)[0], f"nothing: {run.template} takes no parameters", run.parameters
+            )
         if run.reads == "source":
-            raise ParameterError("reads", f"source only for a page whose model declares its parameters ({run.template})",
-                                 run.reads)
+            raise ParameterError(
+                "reads", f"source only for a page whose model declares its parameters ({run.template})", run.reads
+            )
         return None
     return declared.from_overrides(run.parameters)
 
@@ -211,8 +230,11 @@ def source_digests(model: models.Model | None = None) -> dict[str, str]:
     shared core, and the package of the model the run's template belongs to."""
     trauma = Path(__file__).resolve().parents[1]
     packages = [_package_folder(m.package) for m in models.MODELS.values()]
-    files = {name: path for name, path in _files(trauma, "trauma").items()
-             if name not in NOT_HASHED and not any(folder in path.parents for folder in packages)}
+    files = {
+        name: path
+        for name, path in _files(trauma, "trauma").items()
+        if name not in NOT_HASHED and not any(folder in path.parents for folder in packages)
+    }
     if model is not None:
         files.update(_files(_package_folder(model.package), model.package.replace(".", "/")))
     return {name: hashlib.sha256(path.read_bytes()).hexdigest()[:16] for name, path in sorted(files.items())}
@@ -244,8 +266,12 @@ def _hash_all(runs: dict[str, Run]) -> None:
         for name in run.inputs:
             digest.update(runs[name].hash.encode())
         run.hash = digest.hexdigest()[:16]
-        run.hash_parts = {"template": hashlib.sha256(template).hexdigest()[:16], "settings": hashlib.sha256(settings).hexdigest()[:16],
-                          "source": source, "inputs": {name: runs[name].hash for name in run.inputs}}
+        run.hash_parts = {
+            "template": hashlib.sha256(template).hexdigest()[:16],
+            "settings": hashlib.sha256(settings).hexdigest()[:16],
+            "source": source,
+            "inputs": {name: runs[name].hash for name in run.inputs},
+        }
 
 
 def add_custom_variant(name: str, template: str, parameters: dict, title: str | None = None) -> None:

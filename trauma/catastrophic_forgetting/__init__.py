@@ -9,7 +9,14 @@ MODEL = Model(
     package=__name__,
     template="catastrophic_forgetting",
     pages={"forgetting_comparison": None},
-    tiny={"seeds": 4, "phase1_epochs": 3, "phase2_epochs": 2, "phase1_examples": 400,
-          "learning_rates": [0.0001, 0.01], "replay_ratios": [0, 0.2], "ewc_strengths": [1000]},
+    tiny={
+        "seeds": 4,
+        "phase1_epochs": 3,
+        "phase2_epochs": 2,
+        "phase1_examples": 400,
+        "learning_rates": [0.0001, 0.01],
+        "replay_ratios": [0, 0.2],
+        "ewc_strengths": [1000],
+    },
     diverging={"learning_rates": [0.001, 10], "replay_ratios": [0], "ewc_strengths": []},  # phase 2 at 10
 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..numerics import params
 from .model import DEFAULT_HIDDEN_DIMS
 
+
 def _positive(name, value):
     return params.real(name, value, 0.0, low_open=True)
 
@@ -31,30 +32,43 @@ def _strengths(name, value, checked) -> list:
 @dataclass(frozen=True)
 class SweepConfig(params.Parameters):
     learning_rates: list = params.parameter(
-        [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], "phase-2 (therapy) learning rates, distinct numbers > 0",
+        [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+        "phase-2 (therapy) learning rates, distinct numbers > 0",
         lambda name, value, checked: params.distinct_list(
-            name, value, _positive, "a non-empty list of distinct numbers > 0, e.g. [0.0001, 0.01]"))
+            name, value, _positive, "a non-empty list of distinct numbers > 0, e.g. [0.0001, 0.01]"
+        ),
+    )
     replay_ratios: list = params.parameter(
-        [0.0, 0.1, 0.2, 0.3, 0.5], "shares of replayed phase-1 examples in the therapy set, distinct numbers in [0, 1)",
+        [0.0, 0.1, 0.2, 0.3, 0.5],
+        "shares of replayed phase-1 examples in the therapy set, distinct numbers in [0, 1)",
         lambda name, value, checked: params.distinct_list(
-            name, value, _share, "a non-empty list of distinct shares in [0, 1), e.g. [0, 0.2]"))
+            name, value, _share, "a non-empty list of distinct shares in [0, 1), e.g. [0, 0.2]"
+        ),
+    )
     ewc_strengths: list = params.parameter(
         [1e3, 1e4, 1e5],
         "strengths of elastic weight consolidation (numbers > 0; [] for none), at ewc_learning_rate without replay",
-        _strengths)
+        _strengths,
+    )
     ewc_learning_rate: float = params.parameter(
-        1e-2, "the phase-2 learning rate of the EWC strategies", lambda name, value, checked: _positive(name, value))
+        1e-2, "the phase-2 learning rate of the EWC strategies", lambda name, value, checked: _positive(name, value)
+    )
     joint: bool = params.parameter(
-        True, "also train from scratch on phase 1 and therapy together, the reference (true/false)",
-        params.true_or_false)
+        True,
+        "also train from scratch on phase 1 and therapy together, the reference (true/false)",
+        params.true_or_false,
+    )
     phase1_epochs: int = params.parameter(100, "phase-1 (trauma) training epochs", params.at_least(1))
     phase2_epochs: int = params.parameter(50, "phase-2 (therapy) training epochs", params.at_least(1))
     phase1_examples: int = params.parameter(10_000, "phase-1 training examples per seed", params.at_least(100))
-    therapy_examples: int = params.parameter(150, "therapy training examples per seed (before replay)",
-                                             params.at_least(1))
+    therapy_examples: int = params.parameter(
+        150, "therapy training examples per seed (before replay)", params.at_least(1)
+    )
     overlap: float = params.parameter(
-        0.0, "share of phase-1 inputs drawn from the therapy region (with the danger target), in [0, 1)",
-        lambda name, value, checked: _share(name, value))
+        0.0,
+        "share of phase-1 inputs drawn from the therapy region (with the danger target), in [0, 1)",
+        lambda name, value, checked: _share(name, value),
+    )
     seeds: int = params.seeds(10, least=3)
     hidden_dims: list = params.hidden_dims(DEFAULT_HIDDEN_DIMS)
     batch_size: int = params.batch_size()

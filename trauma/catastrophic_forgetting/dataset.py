@@ -90,7 +90,9 @@ def _phase1(rng: np.random.Generator, n: int, overlap: float) -> Labelled:
 
 def phase1_sets(seed: int, train_size: int = 10_000, overlap: float = 0.0) -> tuple[Labelled, Labelled]:
     """A seed's phase-1 training and test sets (the test set drawn like the training set)."""
-    return _phase1(rng_for(seed, "train_data"), train_size, overlap), _phase1(rng_for(seed, "probes"), PHASE1_TEST, overlap)
+    return _phase1(rng_for(seed, "train_data"), train_size, overlap), _phase1(
+        rng_for(seed, "probes"), PHASE1_TEST, overlap
+    )
 
 
 def therapy_sets(seed: int, train_size: int = 150) -> tuple[Labelled, Labelled]:

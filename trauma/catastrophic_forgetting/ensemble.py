@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..numerics.trainer import Members, Trained, Training, joined, train_ensemble
 from ..numerics.mlp import MLPStack
+from ..numerics.trainer import Members, Trained, Training, joined, train_ensemble
 from .dataset import RESPONSES, Labelled, therapy_with_replay
 from .model import LOSS, fisher_diagonal, layer_dims, readings
 
@@ -81,9 +81,17 @@ def _tensor(arrays) -> torch.Tensor:
 
 
 def train_phase1(data: list[SeedData], seeds, hidden_dims, training: Training) -> Trained:
-    members = Members(data=np.arange(len(seeds)), seed=np.asarray(seeds), weights=torch.ones(len(seeds), len(data[0].phase1.x)))
-    return train_ensemble(_tensor([d.phase1.x for d in data]), _tensor([d.phase1.targets for d in data]), members,
-                          layer_dims(hidden_dims), LOSS, training)
+    members = Members(
+        data=np.arange(len(seeds)), seed=np.asarray(seeds), weights=torch.ones(len(seeds), len(data[0].phase1.x))
+    )
+    return train_ensemble(
+        _tensor([d.phase1.x for d in data]),
+        _tensor([d.phase1.targets for d in data]),
+        members,
+        layer_dims(hidden_dims),
+        LOSS,
+        training,
+    )
 
 
 def train_joint(data: list[SeedData], seeds, hidden_dims, training: Training) -> Trained:
@@ -94,14 +102,20 @@ def train_joint(data: list[SeedData], seeds, hidden_dims, training: Training) ->
     return train_ensemble(x, targets, members, layer_dims(hidden_dims), LOSS, training)
 
 
-def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list[Strategy], training: Training) -> PhaseTwo:
+def train_phase2(
+    data: list[SeedData], seeds, phase1: MLPStack, strategies: list[Strategy], training: Training
+) -> PhaseTwo:
     """Every strategy x seed (strategy-major) from its seed's phase-1 network; each
     member at its strategy's learning rate (not `training`'s)."""
     seeds = list(seeds)
     member_seed = np.tile(np.arange(len(seeds)), len(strategies))  # index into seeds
     member_strategy = [s for s in strategies for _ in seeds]
     needs_fisher = any(s.ewc > 0 for s in strategies)
-    fisher = fisher_diagonal(phase1, _tensor([d.phase1.x for d in data]), _tensor([d.phase1.targets for d in data])) if needs_fisher else None
+    fisher = (
+        fisher_diagonal(phase1, _tensor([d.phase1.x for d in data]), _tensor([d.phase1.targets for d in data]))
+        if needs_fisher
+        else None
+    )
     x1_test = _tensor([d.phase1_test.x for d in data])
     therapy_test = _tensor([d.therapy_test.x for d in data])
     response1 = np.stack([d.phase1_test.response for d in data])
@@ -113,7 +127,10 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
     grids = []
     for replay in dict.fromkeys(s.replay for s in strategies):
         members = np.flatnonzero([s.replay == replay for s in member_strategy])
-        sets = [therapy_with_replay(data[i].therapy, data[i].phase1, data[i].replay_order, replay) for i in member_seed[members]]
+        sets = [
+            therapy_with_replay(data[i].therapy, data[i].phase1, data[i].replay_order, replay)
+            for i in member_seed[members]
+        ]
         start = phase1.select(member_seed[members])
         anchor = None
         if needs_fisher:
@@ -131,13 +148,25 @@ def train_phase2(data: list[SeedData], seeds, phase1: MLPStack, strategies: list
 
         rates = np.array([member_strategy[m].learning_rate for m in members])
         trained = train_ensemble(
-            _tensor([s.x for s in sets]), _tensor([s.targets for s in sets]),
-            Members(data=np.arange(len(members)), seed=np.asarray(seeds)[member_seed[members]], weights=torch.ones(len(members), len(sets[0].x))),
-            phase1.dims, LOSS, dataclasses.replace(training, learning_rate=rates), after_epoch=record,
-            initial=start, order_stream="therapy_order", anchor=anchor,
+            _tensor([s.x for s in sets]),
+            _tensor([s.targets for s in sets]),
+            Members(
+                data=np.arange(len(members)),
+                seed=np.asarray(seeds)[member_seed[members]],
+                weights=torch.ones(len(members), len(sets[0].x)),
+            ),
+            phase1.dims,
+            LOSS,
+            dataclasses.replace(training, learning_rate=rates),
+            after_epoch=record,
+            initial=start,
+            order_stream="therapy_order",
+            anchor=anchor,
         )
         grids.append((members, trained))
-    return PhaseTwo(member_strategy, np.asarray(seeds)[member_seed], joined(grids, num_members), recorded, accuracy, success)
+    return PhaseTwo(
+        member_strategy, np.asarray(seeds)[member_seed], joined(grids, num_members), recorded, accuracy, success
+    )
 
 
 def _member_of_element(stack: MLPStack) -> torch.Tensor:

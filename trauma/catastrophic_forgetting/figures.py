@@ -18,8 +18,11 @@ EWC_STYLES = [("#f4a582", "P"), ("#d6604d", "X"), ("#b2182b", "h"), ("#67001f", 
 
 
 # Axis titles short enough for two panels in the book's column (the captions say more).
-SHORT_LABELS = {"retention": "retention (after / before)", "forgetting": "forgetting (1: as knowing nothing)",
-                "therapy_success": "therapy success"}
+SHORT_LABELS = {
+    "retention": "retention (after / before)",
+    "forgetting": "forgetting (1: as knowing nothing)",
+    "therapy_success": "therapy success",
+}
 
 
 def strategy_style(strategy: str, marked, ewc_names: list) -> tuple[str, str, str]:
@@ -49,9 +52,17 @@ def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative",
             ax.scatter(seeds.therapy_success, seeds[column], color=colour, s=5, alpha=0.25, linewidths=0)
             mean_x, mean_y = row.therapy_success_mean, getattr(row, f"{column}_mean")
             handles[label] = ax.errorbar(
-                mean_x, mean_y, xerr=[[mean_x - row.therapy_success_low], [row.therapy_success_high - mean_x]],
+                mean_x,
+                mean_y,
+                xerr=[[mean_x - row.therapy_success_low], [row.therapy_success_high - mean_x]],
                 yerr=[[mean_y - getattr(row, f"{column}_low")], [getattr(row, f"{column}_high") - mean_y]],
-                fmt=marker, ms=7 if special else 4, color=colour, capsize=2, lw=0.8, zorder=3 if special else 2)
+                fmt=marker,
+                ms=7 if special else 4,
+                color=colour,
+                capsize=2,
+                lw=0.8,
+                zorder=3 if special else 2,
+            )
         ax.set_xlabel("therapy success: share of therapy test inputs read as safe")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("retention: phase-1 accuracy after / before")
@@ -63,13 +74,22 @@ def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative",
     axes[1].axhline(0, color="grey", ls=":", lw=0.8)
     axes[1].set_ylabel("forgetting (0 nothing lost, 1 as bad as knowing nothing)")
     order = [label for label in (*marked, *ewc_names, "other cells of the grid") if label in handles]
-    fig.legend([handles[label] for label in order], order, loc="lower center", ncol=min(len(order), 8), fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.legend(
+        [handles[label] for label in order],
+        order,
+        loc="lower center",
+        ncol=min(len(order), 8),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.02),
+    )
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return plots.save(fig, path)
 
 
-def plot_strategy_curves(curves, strategies, column: str = "retention", ylabel: str = "retention (phase-1 accuracy / before)", path=None):
+def plot_strategy_curves(
+    curves, strategies, column: str = "retention", ylabel: str = "retention (phase-1 accuracy / before)", path=None
+):
     """A per-epoch quantity of phase 2 for some strategies: mean over seeds with a
     95 % CI band, every seed a thin line."""
     fig, ax = plt.subplots(figsize=(6.8, 4.2))
@@ -91,12 +111,23 @@ def plot_heatmaps(summary, columns, titles, path=None):
     rates, shares = sorted(grid.learning_rate.unique()), sorted(grid.replay_ratio.unique())
     fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.9), squeeze=False)
     for ax, column, title in zip(axes[0], columns, titles):
-        values = grid.pivot(index="learning_rate", columns="replay_ratio", values=f"{column}_mean").loc[rates, shares].to_numpy()
+        values = (
+            grid.pivot(index="learning_rate", columns="replay_ratio", values=f"{column}_mean")
+            .loc[rates, shares]
+            .to_numpy()
+        )
         image = ax.imshow(values, origin="lower", cmap="viridis", aspect="auto")
         middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
         for (i, j), value in np.ndenumerate(values):
-            ax.text(j, i, f"{value:.2f}" if np.isfinite(value) else "n/a", ha="center", va="center", fontsize=7,
-                    color="white" if value < middle else "black")
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}" if np.isfinite(value) else "n/a",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value < middle else "black",
+            )
         ax.set_xticks(range(len(shares)), [f"{s:g}" for s in shares])
         ax.set_yticks(range(len(rates)), [f"{r:g}" for r in rates])
         ax.set_xlabel("replay share")
@@ -114,28 +145,70 @@ def interactive_tradeoff(summary, networks, marked=("naive", "conservative", "re
     EWC strength are their own legend entries, every other cell of the grid one."""
     ewc_names = [name for name in summary.strategy if name.startswith("EWC")]
     styles = {row.strategy: strategy_style(row.strategy, marked, ewc_names) for row in summary.itertuples()}
-    symbols = {"s": "square", "^": "triangle-up", "D": "diamond", "*": "star", "P": "cross", "X": "x", "h": "hexagon", "p": "pentagon",
-               "o": "circle"}
+    symbols = {
+        "s": "square",
+        "^": "triangle-up",
+        "D": "diamond",
+        "*": "star",
+        "P": "cross",
+        "X": "x",
+        "h": "hexagon",
+        "p": "pentagon",
+        "o": "circle",
+    }
     traces = []
     for panel, column in enumerate(("retention", "forgetting")):
         scale = interactive.symlog if column == "forgetting" else np.asarray
         for label in dict.fromkeys(style[2] for style in styles.values()):
             colour, marker, _ = next(style for style in styles.values() if style[2] == label)
             rows = summary[[styles[s][2] == label for s in summary.strategy]]
-            traces.append(interactive.points(label, rows.therapy_success_mean, rows.therapy_success_low, rows.therapy_success_high,
-                                 rows[f"{column}_mean"], rows[f"{column}_low"], rows[f"{column}_high"], rows[f"{column}_n"],
-                                 list(rows.strategy), panel=panel, colour=colour, symbol=symbols.get(marker, "circle"),
-                                 size=9 if label != "other cells of the grid" else 6, first=panel == 0, scale_y=scale))
+            traces.append(
+                interactive.points(
+                    label,
+                    rows.therapy_success_mean,
+                    rows.therapy_success_low,
+                    rows.therapy_success_high,
+                    rows[f"{column}_mean"],
+                    rows[f"{column}_low"],
+                    rows[f"{column}_high"],
+                    rows[f"{column}_n"],
+                    list(rows.strategy),
+                    panel=panel,
+                    colour=colour,
+                    symbol=symbols.get(marker, "circle"),
+                    size=9 if label != "other cells of the grid" else 6,
+                    first=panel == 0,
+                    scale_y=scale,
+                )
+            )
             nets = networks[networks.strategy.isin(rows.strategy)]
-            traces.append({**interactive.seeds(label, nets.therapy_success, nets[column], nets.seed, panel=panel, colour=colour,
-                                   labels=nets.strategy, scale_y=scale),
-                           "hovertemplate": "%{customdata[1]}<br>seed %{customdata[0]}: x %{x:.3g}, y %{customdata[2]:.3g}<extra></extra>"})
+            traces.append(
+                {
+                    **interactive.seeds(
+                        label,
+                        nets.therapy_success,
+                        nets[column],
+                        nets.seed,
+                        panel=panel,
+                        colour=colour,
+                        labels=nets.strategy,
+                        scale_y=scale,
+                    ),
+                    "hovertemplate": "%{customdata[1]}<br>seed %{customdata[0]}: "
+                    "x %{x:.3g}, y %{customdata[2]:.3g}<extra></extra>",
+                }
+            )
     top = max(1.0, float(np.nanmax(networks.forgetting.to_numpy(dtype=float), initial=1.0)))
     low = min(0.0, float(np.nanmin(networks.forgetting.to_numpy(dtype=float), initial=0.0)))
     ticks = [t for t in (-2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if low - 1 <= t <= 2 * top]
     success = SHORT_LABELS["therapy_success"]
-    return interactive.figure(traces, [{"x": success, "y": SHORT_LABELS["retention"]},
-                           {"x": success, "y": SHORT_LABELS["forgetting"], "y_axis": interactive.labelled(ticks, interactive.symlog)}])
+    return interactive.figure(
+        traces,
+        [
+            {"x": success, "y": SHORT_LABELS["retention"]},
+            {"x": success, "y": SHORT_LABELS["forgetting"], "y_axis": interactive.labelled(ticks, interactive.symlog)},
+        ],
+    )
 
 
 def interactive_figure(result: SweepResult) -> dict:

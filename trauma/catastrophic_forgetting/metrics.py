@@ -48,5 +48,11 @@ def baseline_mse(train_targets: np.ndarray, test_targets: np.ndarray) -> np.ndar
 
 def weight_change(after: MLPStack, before: MLPStack) -> np.ndarray:
     """[M, layers]: ||after - before|| / ||before|| per member and layer."""
-    return torch.stack([(a - b).flatten(1).norm(dim=1) / b.flatten(1).norm(dim=1)
-                        for a, b in zip(after.layers, before.layers)], dim=1).double().numpy()
+    return (
+        torch.stack(
+            [(a - b).flatten(1).norm(dim=1) / b.flatten(1).norm(dim=1) for a, b in zip(after.layers, before.layers)],
+            dim=1,
+        )
+        .double()
+        .numpy()
+    )

@@ -20,9 +20,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..numerics import outputs
-from .figures import plot_tradeoff
-from ..numerics.stats import format_ci
+from ..numerics.stats import format_row
 from .config import SweepConfig
+from .figures import plot_tradeoff
 from .sweep import SweepResult
 
 TABLE_KEYS = ("summary", "results", "curves", "weights", "training")
@@ -31,7 +31,12 @@ TABLE_KEYS = ("summary", "results", "curves", "weights", "training")
 def write_outputs(result: SweepResult, out_dir) -> Path:
     with outputs.staging_folder(out_dir) as staging:
         summary = result.summary()
-        tables = {"results": result.networks, "curves": result.curves, "weights": result.weights, "training": result.training}
+        tables = {
+            "results": result.networks,
+            "curves": result.curves,
+            "weights": result.weights,
+            "training": result.training,
+        }
         outputs.write_tables(staging, {**tables, "summary": summary}, {**result.metadata, "summary": summary, **tables})
         (staging / "summary.txt").write_text(summary_text(result))
         plt.close(plot_tradeoff(summary, result.networks, staging / "tradeoff.png"))
@@ -40,8 +45,12 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
             seeds = result.config.seed_list
             outputs.save_checkpoint(staging / "checkpoints/phase1.pt", result.run.phase1, seeds)
             phase2 = result.run.phase2
-            outputs.save_checkpoint(staging / "checkpoints/phase2.pt", phase2.trained.final, phase2.seeds,
-                                    strategies=[s.__dict__ for s in phase2.strategies])
+            outputs.save_checkpoint(
+                staging / "checkpoints/phase2.pt",
+                phase2.trained.final,
+                phase2.seeds,
+                strategies=[s.__dict__ for s in phase2.strategies],
+            )
             if result.run.joint is not None:
                 outputs.save_checkpoint(staging / "checkpoints/joint.pt", result.run.joint, seeds)
     return Path(out_dir)
@@ -51,8 +60,11 @@ def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
     tables, document = outputs.read_tables(out_dir, ("results", "curves", "weights", "training"))
     return SweepResult(
-        config=SweepConfig(**document["parameters"]), networks=tables["results"], curves=tables["curves"],
-        weights=tables["weights"], training=tables["training"],
+        config=SweepConfig(**document["parameters"]),
+        networks=tables["results"],
+        curves=tables["curves"],
+        weights=tables["weights"],
+        training=tables["training"],
         metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
     )
 
@@ -61,13 +73,16 @@ def summary_text(result: SweepResult) -> str:
     config, meta = result.config, result.metadata
     lines = outputs.summary_header("Model 4, Catastrophic Forgetting", config.as_dict(), meta) + [
         f"Mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds; phase 2 averaged over its last "
-        f"{config.eval_epochs} epochs. Retention = phase-1 accuracy after / before; forgetting = (MSE after - before) /",
+        f"{config.eval_epochs} epochs. Retention = phase-1 accuracy after / before; "
+        "forgetting = (MSE after - before) /",
         "(MSE of predicting the mean phase-1 target - before): 0 nothing lost, 1 as bad as knowing nothing.",
         "",
         f"  {'strategy':<28}{'retention':<26}{'therapy success':<26}forgetting",
     ]
     for row in result.summary().itertuples():
-        lines.append(f"  {row.strategy:<28}{format_ci(row.retention_mean, row.retention_low, row.retention_high, digits=3):<26}"
-                     f"{format_ci(row.therapy_success_mean, row.therapy_success_low, row.therapy_success_high, digits=3):<26}"
-                     f"{format_ci(row.forgetting_mean, row.forgetting_low, row.forgetting_high, digits=3)}")
+        lines.append(
+            f"  {row.strategy:<28}{format_row(row, 'retention', digits=3):<26}"
+            f"{format_row(row, 'therapy_success', digits=3):<26}"
+            f"{format_row(row, 'forgetting', digits=3)}"
+        )
     return "\n".join(lines) + "\n"

@@ -18,17 +18,28 @@ from .sweep import SweepResult
 
 # The specification's predictions: (strategy or "before", quantity) -> value.
 SPEC_PREDICTIONS = {
-    ("before", "accuracy_before"): 0.94, ("before", "therapy_before"): 0.12,
-    ("naive", "accuracy_after"): 0.31, ("naive", "therapy_success"): 0.82,
-    ("conservative", "accuracy_after"): 0.89, ("conservative", "therapy_success"): 0.24,
-    ("replay", "accuracy_after"): 0.87, ("replay", "therapy_success"): 0.71,
+    ("before", "accuracy_before"): 0.94,
+    ("before", "therapy_before"): 0.12,
+    ("naive", "accuracy_after"): 0.31,
+    ("naive", "therapy_success"): 0.82,
+    ("conservative", "accuracy_after"): 0.89,
+    ("conservative", "therapy_success"): 0.24,
+    ("replay", "accuracy_after"): 0.87,
+    ("replay", "therapy_success"): 0.71,
 }
 # "replay keeps > 90 % with < 10 % forgetting; naive > 60 % forgetting"
-SPEC_CLAIMS = [("replay", "retention", "above", 0.9), ("replay", "forgetting", "below", 0.1), ("naive", "forgetting", "above", 0.6)]
+SPEC_CLAIMS = [
+    ("replay", "retention", "above", 0.9),
+    ("replay", "forgetting", "below", 0.1),
+    ("naive", "forgetting", "above", 0.6),
+]
 QUANTITY_LABELS = {
-    "accuracy_before": "phase-1 accuracy before therapy", "therapy_before": "therapy success before therapy",
-    "accuracy_after": "phase-1 accuracy after therapy", "therapy_success": "therapy success",
-    "retention": "retention (accuracy after / before)", "forgetting": "forgetting (0 none, 1 all)",
+    "accuracy_before": "phase-1 accuracy before therapy",
+    "therapy_before": "therapy success before therapy",
+    "accuracy_after": "phase-1 accuracy after therapy",
+    "therapy_success": "therapy success",
+    "retention": "retention (accuracy after / before)",
+    "forgetting": "forgetting (0 none, 1 all)",
 }
 
 
@@ -40,7 +51,9 @@ def per_seed(result: SweepResult, column: str, strategy: str) -> pd.Series:
     return stats.per_seed(result.networks, column, strategy=strategy)
 
 
-def strategy_difference(result: SweepResult, column: str, strategy: str, reference: str, other: SweepResult | None = None) -> dict:
+def strategy_difference(
+    result: SweepResult, column: str, strategy: str, reference: str, other: SweepResult | None = None
+) -> dict:
     """`strategy` minus `reference` (of the `other` sweep, if given), paired by seed."""
     return paired(per_seed(result, column, strategy) - per_seed(other or result, column, reference))
 
@@ -51,7 +64,9 @@ def _about(predicted: float, observed: dict) -> str:
     if predicted <= 0.5:
         return verdict_about(predicted, observed["low"], observed["high"])
     verdict = verdict_about(1 - predicted, 1 - observed["high"], 1 - observed["low"])
-    return verdict.replace("(larger)", "(smaller)") if "(larger)" in verdict else verdict.replace("(smaller)", "(larger)")
+    return (
+        verdict.replace("(larger)", "(smaller)") if "(larger)" in verdict else verdict.replace("(smaller)", "(larger)")
+    )
 
 
 def predictions(result: SweepResult) -> pd.DataFrame:
@@ -63,17 +78,29 @@ def predictions(result: SweepResult) -> pd.DataFrame:
         if source not in names:
             continue
         observed = strategy_cell(result, quantity, source)
-        rows.append({"strategy": strategy, "quantity": QUANTITY_LABELS[quantity], "predicted": f"~ {predicted:g}",
-                     "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=3),
-                     "verdict": _about(predicted, observed)})
+        rows.append(
+            {
+                "strategy": strategy,
+                "quantity": QUANTITY_LABELS[quantity],
+                "predicted": f"~ {predicted:g}",
+                "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=3),
+                "verdict": _about(predicted, observed),
+            }
+        )
     for strategy, quantity, side, threshold in SPEC_CLAIMS:
         if strategy not in names:
             continue
         observed = strategy_cell(result, quantity, strategy)
         rule = verdict_above if side == "above" else verdict_below
-        rows.append({"strategy": strategy, "quantity": QUANTITY_LABELS[quantity], "predicted": f"{'>' if side == 'above' else '<'} {threshold:g}",
-                     "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=3),
-                     "verdict": rule(threshold, observed["low"], observed["high"])})
+        rows.append(
+            {
+                "strategy": strategy,
+                "quantity": QUANTITY_LABELS[quantity],
+                "predicted": f"{'>' if side == 'above' else '<'} {threshold:g}",
+                "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=3),
+                "verdict": rule(threshold, observed["low"], observed["high"]),
+            }
+        )
     return pd.DataFrame(rows).set_index(["strategy", "quantity"])
 
 
@@ -83,7 +110,10 @@ def pareto_front(result: SweepResult) -> pd.DataFrame:
     summary = result.summary()
     summary = summary[summary.strategy != "joint"]
     retention, success = summary.retention_mean.to_numpy(), summary.therapy_success_mean.to_numpy()
-    dominated = [((retention >= r) & (success >= s) & ((retention > r) | (success > s))).any() for r, s in zip(retention, success)]
+    dominated = [
+        ((retention >= r) & (success >= s) & ((retention > r) | (success > s))).any()
+        for r, s in zip(retention, success)
+    ]
     return summary[~np.array(dominated)].sort_values("retention_mean", ascending=False)
 
 

@@ -31,19 +31,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..numerics.tables import spike_counts, training_table
-from ..numerics.mlp import evaluate
-from ..numerics.trainer import Training
 from ..numerics import shards as sharding
+from ..numerics.mlp import evaluate
 from ..numerics.outputs import run_metadata
 from ..numerics.stats import summarise
+from ..numerics.tables import spike_counts, training_table
+from ..numerics.trainer import Training
 from .config import SweepConfig
 from .dataset import RESPONSES, phase1_sets, replay_order, therapy_sets
 from .ensemble import GridRun, PhaseTwo, SeedData, Strategy, train_joint, train_phase1, train_phase2
-from .model import read
 from .metrics import accuracy, baseline_mse, forgetting, mse, weight_change
+from .model import read
 
-NAMED = {Strategy(1e-2, 0.0): "naive", Strategy(1e-4, 0.0): "conservative", Strategy(1e-3, 0.2): "replay"}  # the specification's
+NAMED = {
+    Strategy(1e-2, 0.0): "naive",
+    Strategy(1e-4, 0.0): "conservative",
+    Strategy(1e-3, 0.2): "replay",
+}  # the specification's
 COLUMNS = ["retention", "therapy_success", "forgetting", "accuracy_after", "mse_after"]
 SAFE = RESPONSES.index("safe")
 
@@ -77,7 +81,9 @@ class SweepResult:
         """Mean and 95 % CI over seeds per strategy (computed once)."""
         if self._summary is None:
             columns = COLUMNS + ["accuracy_before", "therapy_before"] + [f"{c}_final" for c in COLUMNS]
-            self._summary = summarise(self.networks, ["strategy", "learning_rate", "replay_ratio", "ewc_strength"], columns)
+            self._summary = summarise(
+                self.networks, ["strategy", "learning_rate", "replay_ratio", "ewc_strength"], columns
+            )
         return self._summary
 
     def instability(self) -> pd.DataFrame:
@@ -98,19 +104,41 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     phase1_training = Training(epochs=config.phase1_epochs, batch_size=config.batch_size)
     phase1 = train_phase1(data, seeds, config.hidden_dims, phase1_training)
     chosen = strategies(config)
-    phase2 = train_phase2(data, seeds, phase1.final, chosen,
-                          Training(epochs=config.phase2_epochs, batch_size=config.batch_size, eval_epochs=config.eval_epochs))
+    phase2 = train_phase2(
+        data,
+        seeds,
+        phase1.final,
+        chosen,
+        Training(epochs=config.phase2_epochs, batch_size=config.batch_size, eval_epochs=config.eval_epochs),
+    )
     joint = train_joint(data, seeds, config.hidden_dims, phase1_training) if config.joint else None
     # a phase-2 network diverged when it or its seed's phase-1 network did
-    diverged = {"phase2": phase2.trained.diverged | phase1.diverged[[seeds.index(s) for s in phase2.seeds]],
-                "joint": None if joint is None else joint.diverged}
-    networks, curves, weights = _evaluate(data, phase1.final, phase2, None if joint is None else joint.final, config, diverged)
-    metadata = run_metadata("catastrophic_forgetting", config.as_dict(), seeds, time.perf_counter() - started,
-                            diverged_members=int(phase2.trained.diverged.sum() + phase1.diverged.sum()
-                                                 + (0 if joint is None else joint.diverged.sum())))
+    diverged = {
+        "phase2": phase2.trained.diverged | phase1.diverged[[seeds.index(s) for s in phase2.seeds]],
+        "joint": None if joint is None else joint.diverged,
+    }
+    networks, curves, weights = _evaluate(
+        data, phase1.final, phase2, None if joint is None else joint.final, config, diverged
+    )
+    metadata = run_metadata(
+        "catastrophic_forgetting",
+        config.as_dict(),
+        seeds,
+        time.perf_counter() - started,
+        diverged_members=int(
+            phase2.trained.diverged.sum() + phase1.diverged.sum() + (0 if joint is None else joint.diverged.sum())
+        ),
+    )
     training = training_table(phase1, {"seed": np.asarray(seeds)})
-    return SweepResult(config, networks, curves, weights, training, metadata,
-                       GridRun(phase1.final, phase2, None if joint is None else joint.final))
+    return SweepResult(
+        config,
+        networks,
+        curves,
+        weights,
+        training,
+        metadata,
+        GridRun(phase1.final, phase2, None if joint is None else joint.final),
+    )
 
 
 def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
@@ -124,14 +152,19 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
     run = GridRun(
         phase1=sharding.joined_stacks([r.run.phase1 for r in shards], at_seeds, len(seeds)),
         phase2=PhaseTwo(
-            [strategy for strategy, _ in members], np.array([seed for _, seed in members]),
-            sharding.joined_runs([p.trained for p in phase2], at_members, len(members)), phase2[0].epochs,
+            [strategy for strategy, _ in members],
+            np.array([seed for _, seed in members]),
+            sharding.joined_runs([p.trained for p in phase2], at_members, len(members)),
+            phase2[0].epochs,
             sharding.placed([p.accuracy for p in phase2], at_members, len(members)),
             sharding.placed([p.therapy_success for p in phase2], at_members, len(members)),
         ),
         joint=sharding.joined_stacks([r.run.joint for r in shards], at_seeds, len(seeds)) if config.joint else None,
     )
-    tables = {name: sharding.stacked([getattr(r, name) for r in shards], ["strategy"]) for name in ("networks", "curves", "weights")}
+    tables = {
+        name: sharding.stacked([getattr(r, name) for r in shards], ["strategy"])
+        for name in ("networks", "curves", "weights")
+    }
     training = sharding.stacked([r.training for r in shards], [])
     return SweepResult(config, **tables, training=training, metadata=sharding.merged_metadata(config, shards), run=run)
 
@@ -182,8 +215,10 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig, 
                 "replay_ratio": strategy.replay if strategy else np.nan,
                 "ewc_strength": strategy.ewc if strategy else np.nan,
                 "diverged": gone,
-                **{f"{k}_before": np.nan if gone else float(before[b][i])
-                   for k, b in (("accuracy", "accuracy"), ("therapy", "success"), ("mse", "mse"))},
+                **{
+                    f"{k}_before": np.nan if gone else float(before[b][i])
+                    for k, b in (("accuracy", "accuracy"), ("therapy", "success"), ("mse", "mse"))
+                },
                 "mse_baseline": float(baseline[i]),
             }
             for suffix, scores in (("", average), ("_final", final)):
@@ -198,15 +233,22 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig, 
     epochs_axis = np.asarray(phase2.epochs)
     gone = diverged["phase2"][:, None]
     accuracy, success = np.where(gone, np.nan, phase2.accuracy), np.where(gone, np.nan, phase2.therapy_success)
-    curves = pd.DataFrame({
-        "strategy": np.repeat(names, len(epochs_axis)),
-        "seed": np.repeat(phase2.seeds, len(epochs_axis)),
-        "epoch": np.tile(epochs_axis, len(names)),
-        "accuracy": accuracy.ravel(),
-        "retention": (accuracy / accuracy[:, :1]).ravel(),
-        "therapy_success": success.ravel(),
-    })
+    curves = pd.DataFrame(
+        {
+            "strategy": np.repeat(names, len(epochs_axis)),
+            "seed": np.repeat(phase2.seeds, len(epochs_axis)),
+            "epoch": np.tile(epochs_axis, len(names)),
+            "accuracy": accuracy.ravel(),
+            "retention": (accuracy / accuracy[:, :1]).ravel(),
+            "therapy_success": success.ravel(),
+        }
+    )
     change = np.where(gone, np.nan, weight_change(phase2.trained.final, phase1.select(rows)))
-    weights = pd.DataFrame([{"strategy": names[m], "seed": int(phase2.seeds[m]), "layer": layer, "relative_change": change[m, layer]}
-                            for m in range(len(names)) for layer in range(change.shape[1])])
+    weights = pd.DataFrame(
+        [
+            {"strategy": names[m], "seed": int(phase2.seeds[m]), "layer": layer, "relative_change": change[m, layer]}
+            for m in range(len(names))
+            for layer in range(change.shape[1])
+        ]
+    )
     return pd.DataFrame(networks), curves, weights

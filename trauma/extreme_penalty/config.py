@@ -20,6 +20,7 @@ FLOOR_PENALTY = 1.001  # a negligibly different penalty: how much training chaos
 FIXED_BYTES = 0.5e9  # Python, torch and the libraries
 BYTES_PER_VISIT = 450  # per network and example visited in an epoch
 
+
 def _penalties(name, value, checked) -> list[float]:
     allowed = "a non-empty list of distinct numbers >= 0 that includes 1, e.g. [1, 10, 100]"
     if not isinstance(value, (list, tuple)) or not value:
@@ -36,35 +37,43 @@ def _penalties(name, value, checked) -> list[float]:
 def _noise_floor(name, value, checked) -> bool:
     floor = params.boolean(name, value)
     if floor and FLOOR_PENALTY in checked["penalties"]:
-        raise params.ParameterError("penalties", f"without {FLOOR_PENALTY:g} when noise_floor is true (it is added)",
-                                    checked["penalties"])
+        raise params.ParameterError(
+            "penalties", f"without {FLOOR_PENALTY:g} when noise_floor is true (it is added)", checked["penalties"]
+        )
     return floor
 
 
 @dataclass(frozen=True)
 class SweepConfig(params.Parameters):
     penalties: list = params.parameter(
-        [1, 10, 100, 1000, 10000], "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
-        _penalties)
+        [1, 10, 100, 1000, 10000],
+        "penalty magnitudes lambda (numbers >= 0, must include 1, the paired reference)",
+        _penalties,
+    )
     seeds: int = params.seeds(10)
     epochs: int = params.epochs(50)
     hidden_dims: list = params.hidden_dims(DEFAULT_HIDDEN_DIMS)
     num_trauma: int = params.parameter(5, "number of trauma examples (x0 = -2.5, label safe)", params.at_least(1))
-    oversample: int = params.parameter(1, "each trauma example is visited this many times per epoch (rumination)",
-                                       params.at_least(1))
+    oversample: int = params.parameter(
+        1, "each trauma example is visited this many times per epoch (rumination)", params.at_least(1)
+    )
     trauma_placement: str = params.parameter(
-        "on_manifold", "on_manifold: features 1-9 conditional on x0; off_manifold: independent of x0",
-        params.one_of(PLACEMENTS))
+        "on_manifold",
+        "on_manifold: features 1-9 conditional on x0; off_manifold: independent of x0",
+        params.one_of(PLACEMENTS),
+    )
     optimizer: str = params.optimizer()
     learning_rate: float = params.learning_rate()
     lr_schedule: str = params.lr_schedule()
     batch_size: int = params.batch_size()
     base_examples: int = params.parameter(10_000, "number of normal training examples", params.at_least(10))
-    label_noise: float = params.parameter(0.1, "share of normal training labels replaced by a uniformly random class",
-                                          params.within(0.0, 1.0))
+    label_noise: float = params.parameter(
+        0.1, "share of normal training labels replaced by a uniformly random class", params.within(0.0, 1.0)
+    )
     eval_epochs: int | None = params.eval_epochs()
     noise_floor: bool = params.parameter(
-        True, f"also train lambda = {FLOOR_PENALTY} (true/false): what training chaos alone changes", _noise_floor)
+        True, f"also train lambda = {FLOOR_PENALTY} (true/false): what training chaos alone changes", _noise_floor
+    )
 
     @property
     def networks(self) -> int:
@@ -87,15 +96,15 @@ def memory_estimate(config: SweepConfig) -> tuple[float, float]:
     return FIXED_BYTES, len(config.trained_penalties) * visits * BYTES_PER_VISIT
 
 
-
 @dataclass(frozen=True)
 class DynamicsConfig(params.Parameters):
     """The parameters of a dynamics page (notebooks/penalty_dynamics.md): one penalty of
     one Model 1 variant, whose networks and tables it reads (nothing is retrained)."""
 
     penalty: float = params.parameter(1000, "one of the source variant's penalties", params.within(0.0))
-    source: str = params.parameter("realistic", "the extreme_penalty variant whose networks are examined",
-                                   lambda name, value, checked: str(value))
+    source: str = params.parameter(
+        "realistic", "the extreme_penalty variant whose networks are examined", lambda name, value, checked: str(value)
+    )
 
     def check_source(self, source: SweepConfig) -> None:
         """Refuse a penalty the source variant did not train."""

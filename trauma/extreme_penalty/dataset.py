@@ -49,6 +49,7 @@ DISTANCE_OFFSETS = np.arange(-1.5, 1.75, 0.5)
 DISTANCE_WIDTH = 0.5
 DISTANCE_SIZE = 1000
 
+
 def clean_labels(x0: np.ndarray) -> np.ndarray:
     """The noise-free rule: safe if x0 > 0.5, risky if x0 < -0.5, else neutral."""
     labels = np.full(x0.shape, NEUTRAL, dtype=np.int64)

@@ -26,7 +26,6 @@ from .metrics import GradientProbe, gradient_diagnostics
 from .model import LOSS, example_weights, layer_dims
 
 
-
 def diagnostic_epochs(epochs: int) -> list[int]:
     """When the gradient diagnostics are computed (each costs about a tenth of an
     epoch): at initialisation (0), after epochs 1, 2 and 5, every 10th and the last."""
@@ -46,8 +45,9 @@ class GridRun:
         return self.trained.diverged
 
 
-def train_grid(seed_data: list[SeedData], penalties, hidden_dims, training: Training, oversample: int = 1,
-               progress: bool = False) -> GridRun:
+def train_grid(
+    seed_data: list[SeedData], penalties, hidden_dims, training: Training, oversample: int = 1, progress: bool = False
+) -> GridRun:
     num_seeds = len(seed_data)
     member_data = np.tile(np.arange(num_seeds), len(penalties))  # penalty-major
     member_penalty = np.repeat(np.asarray(penalties, dtype=np.float64), num_seeds)
@@ -73,8 +73,17 @@ def train_grid(seed_data: list[SeedData], penalties, hidden_dims, training: Trai
             for name, values in gradient_diagnostics(stack, probe).items():
                 diagnostics.setdefault(name, []).append(values)
 
-    trained = train_ensemble(x, y, members, layer_dims(hidden_dims), LOSS, training,
-                             extra_visits=np.repeat(trauma_index, oversample - 1), after_epoch=after_epoch, progress=progress)
+    trained = train_ensemble(
+        x,
+        y,
+        members,
+        layer_dims(hidden_dims),
+        LOSS,
+        training,
+        extra_visits=np.repeat(trauma_index, oversample - 1),
+        after_epoch=after_epoch,
+        progress=progress,
+    )
     return GridRun(
         penalties=member_penalty,
         seeds=members.seed,

@@ -47,7 +47,7 @@ def plot_overcorrection(summary, path=None, column: str = "overcorrection", per_
     columns = min(2, len(names))
     rows = -(-len(names) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4.0 * rows), sharey=True, squeeze=False)
-    for ax in axes.flat[len(names):]:
+    for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     for ax, probe in zip(axes.flat, names):
         cells = summary[summary.probe == probe]
@@ -65,7 +65,10 @@ def plot_overcorrection(summary, path=None, column: str = "overcorrection", per_
         ax.grid(alpha=0.3)
     n = int(summary[f"{column}_n"].max())
     for ax in axes[:, 0]:
-        ax.set_ylabel(("excess " if column.startswith("excess") else "") + f"over-correction, %\n(mean, 95 % CI, n = {n} seeds; dots: seeds)")
+        ax.set_ylabel(
+            ("excess " if column.startswith("excess") else "")
+            + f"over-correction, %\n(mean, 95 % CI, n = {n} seeds; dots: seeds)"
+        )
     fig.tight_layout()
     return plots.save(fig, path)
 
@@ -80,20 +83,39 @@ def plot_boundary_sensitivity(summary, path=None, per_seed=None):
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for penalty in penalties:
         cell = cells[cells.penalty == penalty].sort_values("distance")
-        plots.band(ax, cell.distance, cell, "overcorrection", 100, marker="o", ms=3, color=colours[penalty], label=f"λ = {penalty:g}")
+        plots.band(
+            ax,
+            cell.distance,
+            cell,
+            "overcorrection",
+            100,
+            marker="o",
+            ms=3,
+            color=colours[penalty],
+            label=f"λ = {penalty:g}",
+        )
     if per_seed is not None:
         top = per_seed[(per_seed.probe == "distance") & (per_seed.penalty == penalties[-1])]
         for distance, values in top.groupby("distance").overcorrection:
             plots.seed_dots(ax, distance, values, colours[penalties[-1]], 100, width=0.012)
     ax.axvline(0, color="grey", lw=0.8, ls=":")
     ax.axvline(2.0, color="grey", lw=0.8, ls="--")
-    ax.text(0.03, 0.97, "trauma at x0 = -2.5 (dotted)\ndecision boundary x0 = -0.5 (dashed)", transform=ax.transAxes, va="top", fontsize=7)
+    ax.text(
+        0.03,
+        0.97,
+        "trauma at x0 = -2.5 (dotted)\ndecision boundary x0 = -0.5 (dashed)",
+        transform=ax.transAxes,
+        va="top",
+        fontsize=7,
+    )
     ax.set_xlabel("x0 window centre minus -2.5 (negative: beyond the trauma)")
     ax.set_ylabel("risky inputs predicted safe, % (95 % CI;\ndots: seeds of the largest λ)")
     return plots.finish(fig, ax, path)
 
 
-def plot_weight_change(weights_summary, path=None, column: str = "relative_change_from_reference", weights=None, floor=None):
+def plot_weight_change(
+    weights_summary, path=None, column: str = "relative_change_from_reference", weights=None, floor=None
+):
     """Weight change per layer, one line per penalty (seeds as dots); `floor`: the
     summary rows of the noise-floor penalty, drawn as a grey band."""
     penalties = sorted(set(weights_summary.penalty))
@@ -101,8 +123,14 @@ def plot_weight_change(weights_summary, path=None, column: str = "relative_chang
     fig, ax = plt.subplots(figsize=(6.4, 4))
     if floor is not None:
         floor = floor.sort_values("layer")
-        ax.fill_between(floor.layer, floor[f"{column}_low"], floor[f"{column}_high"], color="grey", alpha=0.35,
-                        label=f"noise floor (λ = {floor.penalty.iloc[0]:g})")
+        ax.fill_between(
+            floor.layer,
+            floor[f"{column}_low"],
+            floor[f"{column}_high"],
+            color="grey",
+            alpha=0.35,
+            label=f"noise floor (λ = {floor.penalty.iloc[0]:g})",
+        )
     for penalty in penalties:
         cell = weights_summary[weights_summary.penalty == penalty].sort_values("layer")
         plots.band(ax, cell.layer, cell, column, marker="o", ms=3, color=colours[penalty], label=f"λ = {penalty:g}")
@@ -110,18 +138,24 @@ def plot_weight_change(weights_summary, path=None, column: str = "relative_chang
             for layer, values in weights[weights.penalty == penalty].groupby("layer")[column]:
                 plots.seed_dots(ax, layer, values, colours[penalty], width=0.015)
     layers = weights_summary.drop_duplicates("layer").sort_values("layer")
-    ax.set_xticks(layers.layer, [f"{l}\n({s})" for l, s in zip(layers.layer, layers["shape"])])
+    ax.set_xticks(layers.layer, [f"{layer}\n({s})" for layer, s in zip(layers.layer, layers["shape"])])
     ax.set_xlabel("layer")
-    ax.set_ylabel({"relative_change_from_reference": "‖w − w(λ = 1, same seed)‖ / ‖w_init‖",
-                   "relative_change_from_init": "‖w − w_init‖ / ‖w_init‖",
-                   "excess_over_floor": "change against λ = 1 minus the noise floor"}[column])
+    ax.set_ylabel(
+        {
+            "relative_change_from_reference": "‖w − w(λ = 1, same seed)‖ / ‖w_init‖",
+            "relative_change_from_init": "‖w − w_init‖ / ‖w_init‖",
+            "excess_over_floor": "change against λ = 1 minus the noise floor",
+        }[column]
+    )
     return plots.finish(fig, ax, path)
 
 
-def plot_training_curves(training_summary, column: str, **options):
-    """A per-epoch quantity (`TRAINING_LABELS`), one line per penalty
-    (`trauma.page.plots.plot_training_curves`)."""
-    return plots.plot_training_curves(training_summary, column, TRAINING_LABELS[column], **options)
+def plot_training_curves(training_summary, column: str, penalties=None, **options):
+    """A per-epoch quantity (`TRAINING_LABELS`), one line per penalty (`penalties`:
+    some of them; `trauma.page.plots.plot_training_curves`)."""
+    return plots.plot_training_curves(
+        training_summary, column, TRAINING_LABELS[column], "penalty", "λ", shown=penalties, **options
+    )
 
 
 def plot_per_seed(summary, table, column: str, ylabel: str, path=None, log_x: bool = True):
@@ -132,8 +166,16 @@ def plot_per_seed(summary, table, column: str, ylabel: str, path=None, log_x: bo
     colours = plots.condition_colours(penalties)
     for penalty in penalties:
         row = summary[summary.penalty == penalty].iloc[0]
-        ax.errorbar([penalty], [row[f"{column}_mean"]], yerr=[[row[f"{column}_mean"] - row[f"{column}_low"]], [row[f"{column}_high"] - row[f"{column}_mean"]]],
-                    fmt="D", ms=5, capsize=3, color=colours[penalty], zorder=4)
+        ax.errorbar(
+            [penalty],
+            [row[f"{column}_mean"]],
+            yerr=[[row[f"{column}_mean"] - row[f"{column}_low"]], [row[f"{column}_high"] - row[f"{column}_mean"]]],
+            fmt="D",
+            ms=5,
+            capsize=3,
+            color=colours[penalty],
+            zorder=4,
+        )
         plots.seed_dots(ax, penalty, table[table.penalty == penalty][column], colours[penalty], log_x=log_x)
     if log_x:
         penalty_axis(ax, penalties)
@@ -166,16 +208,29 @@ def plot_variant_comparison(table, path=None, per_seed=None):
     for i, group in enumerate(groups):
         cell = table[table.group == group].set_index("variant").loc[variants]
         y = np.arange(len(variants)) + (i - (len(groups) - 1) / 2) * height
-        ax.errorbar(100 * cell["mean"], y, xerr=[100 * (cell["mean"] - cell["low"]), 100 * (cell["high"] - cell["mean"])],
-                    fmt="D", ms=4, capsize=2, color=f"C{i}", label=group, zorder=4)
+        ax.errorbar(
+            100 * cell["mean"],
+            y,
+            xerr=[100 * (cell["mean"] - cell["low"]), 100 * (cell["high"] - cell["mean"])],
+            fmt="D",
+            ms=4,
+            capsize=2,
+            color=f"C{i}",
+            label=group,
+            zorder=4,
+        )
         if per_seed is not None:
             for row, variant in zip(y, variants):
                 values = per_seed[(per_seed.variant == variant) & (per_seed.group == group)].value
-                ax.scatter(100 * values, np.full(len(values), row), color=f"C{i}", marker="|", s=30, alpha=0.6, zorder=3)
+                ax.scatter(
+                    100 * values, np.full(len(values), row), color=f"C{i}", marker="|", s=30, alpha=0.6, zorder=3
+                )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(np.arange(len(variants)), variants)
     ax.invert_yaxis()
-    ax.set_xlabel("excess over-correction at the largest λ over λ = 1, percentage points\n(◆ mean with 95 % CI, | seeds)")
+    ax.set_xlabel(
+        "excess over-correction at the largest λ over λ = 1, percentage points\n(◆ mean with 95 % CI, | seeds)"
+    )
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
@@ -193,14 +248,37 @@ def interactive_overcorrection(summary, per_seed, column: str = "overcorrection"
         for group, colour in zip(groups, plots.colours(len(groups))):
             name = PROBE_TITLES.get(probe, probe) if group == "all" else str(group)
             cell = cells[cells.group == group].sort_values("penalty")
-            traces += interactive.line(name, cell.penalty, 100 * cell[f"{column}_mean"], 100 * cell[f"{column}_low"], 100 * cell[f"{column}_high"],
-                           cell[f"{column}_n"], panel=panel, colour=colour, value="%{y:.1f} %", first=name not in seen)
+            traces += interactive.line(
+                name,
+                cell.penalty,
+                100 * cell[f"{column}_mean"],
+                100 * cell[f"{column}_low"],
+                100 * cell[f"{column}_high"],
+                cell[f"{column}_n"],
+                panel=panel,
+                colour=colour,
+                value="%{y:.1f} %",
+                first=name not in seen,
+            )
             rows = per_seed[(per_seed.probe == probe) & (per_seed.group == group)]
-            traces.append(interactive.seeds(name, rows.penalty, 100 * rows[column], rows.seed, panel=panel, colour=colour, log_x=True, spread=0.04))
+            traces.append(
+                interactive.seeds(
+                    name,
+                    rows.penalty,
+                    100 * rows[column],
+                    rows.seed,
+                    panel=panel,
+                    colour=colour,
+                    log_x=True,
+                    spread=0.04,
+                )
+            )
             seen.add(name)
     log = bool((summary.penalty > 0).all())
     ylabel = ("excess " if column.startswith("excess") else "") + "over-correction, %"
-    return interactive.figure(traces, [{"x": "penalty λ", "y": ylabel, "title": PROBE_TITLES.get(p, p), "log_x": log} for p in names])
+    return interactive.figure(
+        traces, [{"x": "penalty λ", "y": ylabel, "title": PROBE_TITLES.get(p, p), "log_x": log} for p in names]
+    )
 
 
 def interactive_figure(result: SweepResult) -> dict:

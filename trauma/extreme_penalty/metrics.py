@@ -71,7 +71,9 @@ def gradient_diagnostics(stack: MLPStack, probe: GradientProbe) -> dict[str, tor
       included) over that of all normal examples: how the two parts of the full
       training loss's gradient compare;
     - trauma_loss_share: the trauma examples' share of the full training loss."""
-    t_norm, t_sum, t_loss = _gradients(stack, probe.x_trauma, probe.y_trauma, probe.penalty[:, None].expand(probe.y_trauma.shape))
+    t_norm, t_sum, t_loss = _gradients(
+        stack, probe.x_trauma, probe.y_trauma, probe.penalty[:, None].expand(probe.y_trauma.shape)
+    )
     n_norm, n_sum, n_loss = _gradients(stack, probe.x_normal, probe.y_normal, torch.ones(probe.y_normal.shape))
     ratio = t_norm / n_norm
     return {

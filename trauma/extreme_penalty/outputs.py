@@ -23,14 +23,22 @@ import numpy as np
 import pandas as pd
 
 from ..numerics import outputs
-from .figures import plot_overcorrection
-from ..numerics.stats import format_ci
+from ..numerics.stats import format_row
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
+from .figures import plot_overcorrection
 from .seed_api import ExtremePenaltyModel
 from .sweep import SweepResult
 
-TABLE_KEYS = ("realised_correlations", "summary", "training_summary", "weights_summary", "instability_summary",
-              "results", "training", "weights")
+TABLE_KEYS = (
+    "realised_correlations",
+    "summary",
+    "training_summary",
+    "weights_summary",
+    "instability_summary",
+    "results",
+    "training",
+    "weights",
+)
 
 
 def write_outputs(result: SweepResult, out_dir) -> Path:
@@ -40,25 +48,34 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
         result.weights.to_csv(staging / "weights.csv", index=False)
         summary = result.summary()
         summary.to_csv(staging / "summary.csv", index=False)
-        outputs.write_json(staging / outputs.MARKER, {
-            **result.metadata,
-            "realised_correlations": {
-                "corr_x0_mean_over_seeds": outputs.records(result.correlation_table()),
-                "matrix_mean_over_seeds": result.correlations.mean(0).round(4).tolist(),
+        outputs.write_json(
+            staging / outputs.MARKER,
+            {
+                **result.metadata,
+                "realised_correlations": {
+                    "corr_x0_mean_over_seeds": outputs.records(result.correlation_table()),
+                    "matrix_mean_over_seeds": result.correlations.mean(0).round(4).tolist(),
+                },
+                "summary": outputs.records(summary),
+                "training_summary": outputs.records(result.training_summary()),
+                "weights_summary": outputs.records(result.weights_summary()),
+                "instability_summary": outputs.records(result.instability_summary()),
+                "results": outputs.records(result.networks),
+                "training": outputs.records(result.training),
+                "weights": outputs.records(result.weights),
             },
-            "summary": outputs.records(summary),
-            "training_summary": outputs.records(result.training_summary()),
-            "weights_summary": outputs.records(result.weights_summary()),
-            "instability_summary": outputs.records(result.instability_summary()),
-            "results": outputs.records(result.networks),
-            "training": outputs.records(result.training),
-            "weights": outputs.records(result.weights),
-        })
+        )
         (staging / "summary.txt").write_text(summary_text(result))
         plt.close(plot_overcorrection(summary, staging / "overcorrection.png", per_seed=result.networks))
         if result.run is not None:
-            outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "penalty",
-                                     result.run.penalties, hidden_dims=result.config.hidden_dims)
+            outputs.save_checkpoints(
+                staging / "checkpoints",
+                result.run.trained.final,
+                result.run.seeds,
+                "penalty",
+                result.run.penalties,
+                hidden_dims=result.config.hidden_dims,
+            )
     return Path(out_dir)
 
 
@@ -101,32 +118,47 @@ def summary_text(result: SweepResult) -> str:
         "Realised corr(x0, x_j) in the normal training inputs (mean [min, max] over seeds):",
     ]
     for row in result.correlation_table().itertuples():
-        lines.append(f"  x{row.feature}: target {row.target:.1f}  realised {row.realised_mean:.3f} [{row.realised_min:.3f}, {row.realised_max:.3f}]")
+        lines.append(
+            f"  x{row.feature}: target {row.target:.1f}  realised {row.realised_mean:.3f} "
+            f"[{row.realised_min:.3f}, {row.realised_max:.3f}]"
+        )
 
     summary = result.summary()
     for (probe, group), cell in summary.groupby(["probe", "group"], sort=False):
-        lines += ["", f"{probe} / {group}", f"  {'lambda':>8}  {'over-correction':<24}{'excess over lambda=1':<24}{'excess, final':<24}accuracy"]
+        lines += [
+            "",
+            f"{probe} / {group}",
+            f"  {'lambda':>8}  {'over-correction':<24}{'excess over lambda=1':<24}{'excess, final':<24}accuracy",
+        ]
         for row in cell.itertuples():
             marker = "" if row.overcorrection_n == n else f"  (n={row.overcorrection_n})"
             lines.append(
                 f"  {row.penalty:>8g}  "
-                f"{format_ci(row.overcorrection_mean, row.overcorrection_low, row.overcorrection_high, percent=True):<24}"
-                f"{format_ci(row.excess_overcorrection_mean, row.excess_overcorrection_low, row.excess_overcorrection_high, percent=True):<24}"
-                f"{format_ci(row.excess_overcorrection_final_mean, row.excess_overcorrection_final_low, row.excess_overcorrection_final_high, percent=True):<24}"
-                f"{format_ci(row.accuracy_mean, row.accuracy_low, row.accuracy_high, percent=True)}{marker}"
+                f"{format_row(row, 'overcorrection', percent=True):<24}"
+                f"{format_row(row, 'excess_overcorrection', percent=True):<24}"
+                f"{format_row(row, 'excess_overcorrection_final', percent=True):<24}"
+                f"{format_row(row, 'accuracy', percent=True)}{marker}"
             )
 
-    lines += ["", "Training instability: epochs (after the fifth) whose mean loss was more than twice, and 0.05 above, "
-              "the lowest epoch loss before it"]
+    lines += [
+        "",
+        "Training instability: epochs (after the fifth) whose mean loss was more than twice, and 0.05 above, "
+        "the lowest epoch loss before it",
+    ]
     for row in result.instability_summary().itertuples():
-        lines.append(f"  lambda {row.penalty:>8g}: spikes per network {format_ci(row.spikes_mean, row.spikes_low, row.spikes_high)}, "
-                     f"largest epoch loss / lowest before it {format_ci(row.peak_mean, row.peak_low, row.peak_high, digits=2)}")
+        lines.append(
+            f"  lambda {row.penalty:>8g}: spikes per network {format_row(row, 'spikes')}, "
+            f"largest epoch loss / lowest before it {format_row(row, 'peak', digits=2)}"
+        )
 
     training = result.training_summary().dropna(subset=["gradient_ratio_mean"])
     first, last_epoch = training.epoch.min(), training.epoch.max()
-    lines += ["", "Gradients of the trauma examples against those of normal examples (at initialisation -> last epoch):",
-              "  per example, penalty included (contains lambda by definition) | per example, without lambda | "
-              "summed over each set | trauma share of the training loss"]
+    lines += [
+        "",
+        "Gradients of the trauma examples against those of normal examples (at initialisation -> last epoch):",
+        "  per example, penalty included (contains lambda by definition) | per example, without lambda | "
+        "summed over each set | trauma share of the training loss",
+    ]
     for penalty, cell in training.groupby("penalty", sort=False):
         start, end = cell[cell.epoch == first].iloc[0], cell[cell.epoch == last_epoch].iloc[0]
         parts = [
@@ -135,13 +167,16 @@ def summary_text(result: SweepResult) -> str:
         ]
         lines.append(f"  lambda {penalty:>8g}: " + " | ".join(parts))
 
-    lines += ["", f"Weight change per layer, relative to the layer's initial norm: from initialisation, and from the "
-              f"lambda = {REFERENCE_PENALTY:g} network of the same seed beside the noise floor (lambda = {FLOOR_PENALTY})"]
+    lines += [
+        "",
+        f"Weight change per layer, relative to the layer's initial norm: from initialisation, and from the "
+        f"lambda = {REFERENCE_PENALTY:g} network of the same seed beside the noise floor (lambda = {FLOOR_PENALTY})",
+    ]
     for row in result.weights_summary().itertuples():
         lines.append(
             f"  lambda {row.penalty:>8g}  layer {row.layer} ({row.shape}): "
-            f"from init {format_ci(row.relative_change_from_init_mean, row.relative_change_from_init_low, row.relative_change_from_init_high, digits=3)}"
-            f"  from lambda=1 {format_ci(row.relative_change_from_reference_mean, row.relative_change_from_reference_low, row.relative_change_from_reference_high, digits=3)}"
-            f"  noise floor {format_ci(row.noise_floor_mean, row.noise_floor_low, row.noise_floor_high, digits=3)}"
+            f"from init {format_row(row, 'relative_change_from_init', digits=3)}"
+            f"  from lambda=1 {format_row(row, 'relative_change_from_reference', digits=3)}"
+            f"  noise floor {format_row(row, 'noise_floor', digits=3)}"
         )
     return "\n".join(lines) + "\n"

@@ -11,7 +11,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..numerics.stats import cell, format_ci, paired, per_seed, summarise, verdict_about, verdict_below, verdict_direction
+from ..numerics.stats import (
+    cell,
+    format_ci,
+    paired,
+    per_seed,
+    summarise,
+    verdict_about,
+    verdict_below,
+    verdict_direction,
+)
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY
 from .dataset import CONTROL, RISKY, SAFE, features_given_x0
 from .model import predict
@@ -38,7 +47,10 @@ def verdict(kind: str, predicted: float, low: float, high: float) -> str:
 def results_table(summary: pd.DataFrame, column: str = "overcorrection") -> pd.DataFrame:
     """Rows: probe set / group; columns: penalties; cells: 'mean % [low, high]'."""
     table = summary.assign(
-        cell=[format_ci(m, lo, hi, percent=True) for m, lo, hi in zip(summary[f"{column}_mean"], summary[f"{column}_low"], summary[f"{column}_high"])],
+        cell=[
+            format_ci(m, lo, hi, percent=True)
+            for m, lo, hi in zip(summary[f"{column}_mean"], summary[f"{column}_low"], summary[f"{column}_high"])
+        ],
         row=summary.probe + " / " + summary.group,
         lam=[f"λ = {p:g}" + (" (noise floor)" if p == FLOOR_PENALTY else "") for p in summary.penalty],
     )
@@ -63,15 +75,23 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                     "λ": f"{penalty:g}",
                     "group": group,
                     "predicted": f"{'<' if kind == '<' else '~'} {value} %",
-                    "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], percent=True),
+                    "observed (mean [95 % CI])": format_ci(
+                        observed["mean"], observed["low"], observed["high"], percent=True
+                    ),
                     "verdict": verdict(kind, value, 100 * observed["low"], 100 * observed["high"]),
                 }
             )
     return pd.DataFrame(rows).set_index(["λ", "group"])
 
 
-def group_difference(result: SweepResult, penalty: float, group_a: str, group_b: str, probe: str = "correlation",
-                     column: str = "excess_overcorrection") -> dict:
+def group_difference(
+    result: SweepResult,
+    penalty: float,
+    group_a: str,
+    group_b: str,
+    probe: str = "correlation",
+    column: str = "excess_overcorrection",
+) -> dict:
     """Paired per-seed difference of a column between two groups of one probe set at
     one penalty (the same seeds, networks and base inputs): `stats.paired`."""
     a = per_seed(result.networks, column, penalty=penalty, probe=probe, group=group_a)
@@ -79,7 +99,9 @@ def group_difference(result: SweepResult, penalty: float, group_a: str, group_b:
     return paired(a - b)
 
 
-def excess_test(result: SweepResult, penalty: float, probe: str, group: str, column: str = "excess_overcorrection") -> dict:
+def excess_test(
+    result: SweepResult, penalty: float, probe: str, group: str, column: str = "excess_overcorrection"
+) -> dict:
     """The paired excess over lambda = 1 (per seed) of one probe cell: `stats.paired`."""
     return paired(per_seed(result.networks, column, penalty=penalty, probe=probe, group=group))
 
@@ -88,7 +110,9 @@ def first_layer_lead(result: SweepResult, penalty: float) -> dict:
     """Per seed: the first layer's change against the λ = 1 network in excess of the
     noise floor, minus the largest such excess of any other layer (positive: the
     first layer moved most), all relative to each layer's initial norm."""
-    weights = result.weights[result.weights.penalty == penalty].pivot(index="seed", columns="layer", values="excess_over_floor")
+    weights = result.weights[result.weights.penalty == penalty].pivot(
+        index="seed", columns="layer", values="excess_over_floor"
+    )
     return paired(weights[1] - weights.drop(columns=1).max(axis=1))
 
 
@@ -101,23 +125,41 @@ def hypothesis_table(result: SweepResult) -> pd.DataFrame:
     per-seed differences (Wilcoxon signed-rank)."""
     top = max(result.config.penalties)
     label = GROUP_LABELS
-    rows = [(
-        "Over-correction on the ρ = 0.8 probes rises above its λ = 1 level",
-        "excess over λ = 1, points", excess_test(result, top, "correlation", "rho=0.8"), True,
-    )]
+    rows = [
+        (
+            "Over-correction on the ρ = 0.8 probes rises above its λ = 1 level",
+            "excess over λ = 1, points",
+            excess_test(result, top, "correlation", "rho=0.8"),
+            True,
+        )
+    ]
     for probe in ("correlation", "equal_distance"):
         for a, b in (("rho=0.8", "rho=0.4"), ("rho=0.8", "rho=0.1"), ("rho=0.8", CONTROL), ("rho=0.4", "rho=0.1")):
-            rows.append((f"It spreads further along {label[a]} features than along {label[b]} ({PROBE_LABELS[probe]})",
-                         f"{label[a]} minus {label[b]}, points", group_difference(result, top, a, b, probe), True))
+            rows.append(
+                (
+                    f"It spreads further along {label[a]} features than along {label[b]} ({PROBE_LABELS[probe]})",
+                    f"{label[a]} minus {label[b]}, points",
+                    group_difference(result, top, a, b, probe),
+                    True,
+                )
+            )
     if len(result.config.hidden_dims) > 0 and result.config.noise_floor:
-        rows.append(("The penalty changes the first layer's weights most",
-                     "layer 1 minus the largest other layer, relative change beyond the noise floor", first_layer_lead(result, top), False))
+        rows.append(
+            (
+                "The penalty changes the first layer's weights most",
+                "layer 1 minus the largest other layer, relative change beyond the noise floor",
+                first_layer_lead(result, top),
+                False,
+            )
+        )
     table = pd.DataFrame(
         [
             {
                 f"claim (at λ = {top:g})": claim,
                 "measured": measured,
-                "observed (mean [95 % CI])": format_ci(test["mean"], test["low"], test["high"], percent=percent, digits=1 if percent else 2),
+                "observed (mean [95 % CI])": format_ci(
+                    test["mean"], test["low"], test["high"], percent=percent, digits=1 if percent else 2
+                ),
                 "seeds (Wilcoxon)": _counts(test),
                 "verdict": verdict_direction(test),
             }
@@ -135,7 +177,10 @@ def layer_change_table(result: SweepResult) -> pd.DataFrame:
     layers = layers[layers.penalty == top]
 
     def column(name, digits=2):
-        return [format_ci(getattr(r, f"{name}_mean"), getattr(r, f"{name}_low"), getattr(r, f"{name}_high"), digits=digits) for r in layers.itertuples()]
+        return [
+            format_ci(getattr(r, f"{name}_mean"), getattr(r, f"{name}_low"), getattr(r, f"{name}_high"), digits=digits)
+            for r in layers.itertuples()
+        ]
 
     return pd.DataFrame(
         {
@@ -158,5 +203,7 @@ def decision_profile(models: dict, x0_grid: np.ndarray, points: int = 200, seed:
     for network_seed, model in models.items():
         predicted = predict(model.as_stack(), x[None])[0].numpy().reshape(len(x0_grid), points)
         for value, row in zip(x0_grid, predicted):
-            rows.append({"seed": network_seed, "x0": value, "safe": (row == SAFE).mean(), "risky": (row == RISKY).mean()})
+            rows.append(
+                {"seed": network_seed, "x0": value, "safe": (row == SAFE).mean(), "risky": (row == RISKY).mean()}
+            )
     return summarise(pd.DataFrame(rows), ["x0"], ["safe", "risky"])

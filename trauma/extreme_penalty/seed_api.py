@@ -113,10 +113,22 @@ class ExtremePenaltyModel(nn.Module):
             seed=np.array([self.seed]),
             weights=example_weights(penalty_mask, torch.tensor([penalty_magnitude])),
         )
-        training = Training(epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
-                            lr_schedule=lr_schedule)
-        run = train_ensemble(features[None], labels[None], members, layer_dims(self.hidden_dims), LOSS, training,
-                             extra_visits=np.repeat(trauma_index, oversample - 1))
+        training = Training(
+            epochs=epochs,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
+        )
+        run = train_ensemble(
+            features[None],
+            labels[None],
+            members,
+            layer_dims(self.hidden_dims),
+            LOSS,
+            training,
+            extra_visits=np.repeat(trauma_index, oversample - 1),
+        )
         self.load_params(run.final.member(0))
         return {"loss": run.loss[0].tolist()}
 

@@ -27,22 +27,33 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..numerics.tables import spike_counts, training_table
+from ..numerics import shards as sharding
 from ..numerics.mlp import evaluate
 from ..numerics.outputs import run_metadata
-from ..numerics import shards as sharding
 from ..numerics.stats import summarise
+from ..numerics.tables import spike_counts, training_table
 from .config import FLOOR_PENALTY, REFERENCE_PENALTY, SweepConfig
 from .dataset import FEATURE_RHO, RISKY, SAFE, SeedData, make_seed_data
 from .ensemble import GridRun, train_grid
 from .metrics import layer_distances, layer_norms
 from .model import layer_dims
 
-PROBE_COLUMNS = ["overcorrection", "excess_overcorrection", "accuracy",
-                 "overcorrection_final", "excess_overcorrection_final", "accuracy_final"]
+PROBE_COLUMNS = [
+    "overcorrection",
+    "excess_overcorrection",
+    "accuracy",
+    "overcorrection_final",
+    "excess_overcorrection_final",
+    "accuracy_final",
+]
 TRAINING_COLUMNS = ["loss", "gradient_ratio", "gradient_ratio_unweighted", "aggregate_ratio", "trauma_loss_share"]
-WEIGHT_COLUMNS = ["change_from_init", "relative_change_from_init", "relative_change_from_reference",
-                  "noise_floor", "excess_over_floor"]
+WEIGHT_COLUMNS = [
+    "change_from_init",
+    "relative_change_from_init",
+    "relative_change_from_reference",
+    "noise_floor",
+    "excess_over_floor",
+]
 
 
 @dataclass
@@ -96,8 +107,14 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         for seed in config.seed_list
     ]
     run = train_grid(data, config.trained_penalties, config.hidden_dims, config.training, config.oversample, progress)
-    metadata = run_metadata("extreme_penalty", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            trained_penalties=config.trained_penalties, diverged_members=int(run.diverged.sum()))
+    metadata = run_metadata(
+        "extreme_penalty",
+        config.as_dict(),
+        config.seed_list,
+        time.perf_counter() - started,
+        trained_penalties=config.trained_penalties,
+        diverged_members=int(run.diverged.sum()),
+    )
     return SweepResult(
         config=config,
         networks=_probe_table(run, data),
@@ -120,8 +137,10 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
         seeds=np.array([s for _, s in members]),
         trained=sharding.joined_runs([r.trained for r in runs], positions, len(members)),
         diagnostic_epochs=runs[0].diagnostic_epochs,
-        diagnostics={name: sharding.placed([r.diagnostics[name] for r in runs], positions, len(members))
-                     for name in runs[0].diagnostics},
+        diagnostics={
+            name: sharding.placed([r.diagnostics[name] for r in runs], positions, len(members))
+            for name in runs[0].diagnostics
+        },
     )
     return SweepResult(
         config=config,

@@ -117,7 +117,9 @@ class TrainingSet:
     caregiver: np.ndarray  # [n] which caregiver (0..N-1) gave each interaction
 
 
-def make_training_set(seed: int, caregivers: int, design: str = "fixed_total", total: int = 1000, each: int = 500) -> TrainingSet:
+def make_training_set(
+    seed: int, caregivers: int, design: str = "fixed_total", total: int = 1000, each: int = 500
+) -> TrainingSet:
     counts = interactions_per_caregiver(caregivers, design, total, each)
     pool = [caregiver(seed, j, k) for j, k in enumerate(counts)]
     return TrainingSet(
@@ -144,7 +146,9 @@ def make_test_set(seed: int) -> TestSet:
     )
 
 
-def reference(x: np.ndarray, distribution: str, draws: int = REFERENCE_DRAWS, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def reference(
+    x: np.ndarray, distribution: str, draws: int = REFERENCE_DRAWS, block: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """f*(x) = E[y | x] over the distribution's caregivers and their noise, for inputs
     x [n, 15]: the Monte Carlo mean over `draws` caregivers (the same for every seed)
     and its Monte Carlo variance (the variance of y over the draws / draws), [n] each.

@@ -45,7 +45,9 @@ def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, refer
     fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.8), squeeze=False)
     summary = summary.sort_values("caregivers")
     for i, (ax, column) in enumerate(zip(axes[0], columns)):
-        colour = plots.band(ax, summary.caregivers, summary, column, marker="o", ms=3, color=f"C{i}", label="mean over seeds (95 % CI)")
+        colour = plots.band(
+            ax, summary.caregivers, summary, column, marker="o", ms=3, color=f"C{i}", label="mean over seeds (95 % CI)"
+        )
         for count, values in per_seed.groupby("caregivers")[column]:
             plots.seed_dots(ax, count, values, colour, log_x=True, width=0.03)
         if column in curves:
@@ -54,8 +56,14 @@ def plot_by_caregivers(summary, columns, per_seed, curves=None, path=None, refer
             ax.fill_between(grid, low, high, color="C3", alpha=0.12)
             if hypothesis is not None and column == "gap":
                 middle = len(grid) // 2
-                ax.plot(grid, curve[middle] * (grid / grid[middle]) ** -hypothesis, "--", color="grey", lw=1,
-                        label=f"hypothesis: N^(−{hypothesis:g})")
+                ax.plot(
+                    grid,
+                    curve[middle] * (grid / grid[middle]) ** -hypothesis,
+                    "--",
+                    color="grey",
+                    lw=1,
+                    label=f"hypothesis: N^(−{hypothesis:g})",
+                )
         if reference is not None and column.endswith("_mse") and column != "excess_mse":
             ax.axhline(reference[1], color="grey", ls="--", lw=1, label=reference[0])
         caregiver_axis(ax, summary.caregivers.unique(), column)
@@ -89,10 +97,28 @@ def interactive_by_caregivers(summary, columns, per_seed, curves=None, hypothesi
     for panel, column in enumerate(columns):
         label = SHORT_LABELS.get(column, column).split(" (")[0]
         name = f"{label}: mean"
-        traces += interactive.line(name, summary.caregivers, summary[f"{column}_mean"], summary[f"{column}_low"], summary[f"{column}_high"],
-                       summary[f"{column}_n"], panel=panel, colour=f"C{panel}")
-        traces.append(interactive.seeds(name, per_seed.caregivers, per_seed[column], per_seed.seed, panel=panel, colour=f"C{panel}",
-                            log_x=True, spread=0.03))
+        traces += interactive.line(
+            name,
+            summary.caregivers,
+            summary[f"{column}_mean"],
+            summary[f"{column}_low"],
+            summary[f"{column}_high"],
+            summary[f"{column}_n"],
+            panel=panel,
+            colour=f"C{panel}",
+        )
+        traces.append(
+            interactive.seeds(
+                name,
+                per_seed.caregivers,
+                per_seed[column],
+                per_seed.seed,
+                panel=panel,
+                colour=f"C{panel}",
+                log_x=True,
+                spread=0.03,
+            )
+        )
         if curves and column in curves:
             grid, curve, low, high = curves[column]
             fit = interactive.line(f"{label}: power-law fit", grid, curve, low, high, panel=panel, colour="C3")
@@ -100,11 +126,23 @@ def interactive_by_caregivers(summary, columns, per_seed, curves=None, hypothesi
             traces += fit
             if hypothesis is not None and column == "gap":
                 middle = len(grid) // 2
-                traces.append({"type": "scatter", "mode": "lines", "name": f"hypothesis: N^(−{hypothesis:g})", "x": interactive.numbers(grid),
-                               "y": interactive.numbers(curve[middle] * (np.asarray(grid) / grid[middle]) ** -hypothesis),
-                               "line": {"color": "grey", "dash": "dash", "width": 1}, "hoverinfo": "skip", **interactive.axes(panel)})
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "mode": "lines",
+                        "name": f"hypothesis: N^(−{hypothesis:g})",
+                        "x": interactive.numbers(grid),
+                        "y": interactive.numbers(curve[middle] * (np.asarray(grid) / grid[middle]) ** -hypothesis),
+                        "line": {"color": "grey", "dash": "dash", "width": 1},
+                        "hoverinfo": "skip",
+                        **interactive.axes(panel),
+                    }
+                )
     ticks = interactive.labelled(sorted(summary.caregivers.unique()))
-    return interactive.figure(traces, [{"x": "training caregivers N", "y": SHORT_LABELS.get(c, c), "log_x": True, "x_axis": ticks} for c in columns])
+    return interactive.figure(
+        traces,
+        [{"x": "training caregivers N", "y": SHORT_LABELS.get(c, c), "log_x": True, "x_axis": ticks} for c in columns],
+    )
 
 
 def interactive_figure(result: SweepResult, test_set: str | None = None) -> dict:
@@ -112,6 +150,10 @@ def interactive_figure(result: SweepResult, test_set: str | None = None) -> dict
     excess MSE against N on the headline test set, with the fitted power laws."""
     test_set = test_set or result.config.headline_test_set
     summary = result.summary()
-    return interactive_by_caregivers(summary[summary.test_set == test_set], ["gap", "excess_mse"],
-                                     result.networks[result.networks.test_set == test_set], fit_curves(result, test_set),
-                                     hypothesis=HYPOTHESIS_EXPONENT)
+    return interactive_by_caregivers(
+        summary[summary.test_set == test_set],
+        ["gap", "excess_mse"],
+        result.networks[result.networks.test_set == test_set],
+        fit_curves(result, test_set),
+        hypothesis=HYPOTHESIS_EXPONENT,
+    )

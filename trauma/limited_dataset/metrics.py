@@ -48,11 +48,20 @@ def power_law(counts, gaps: np.ndarray) -> dict:
     finite = slopes[np.isfinite(slopes)]
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.percentile(finite, [tail, 100 - tail]) if len(finite) and np.isfinite(b) else (np.nan, np.nan)
-    return {"counts": counts.tolist(), "estimate": b, "low": float(low), "high": float(high), "log_a": log_a,
-            "unfit_share": float(1 - len(finite) / len(slopes)), "seeds": len(gaps)}
+    return {
+        "counts": counts.tolist(),
+        "estimate": b,
+        "low": float(low),
+        "high": float(high),
+        "log_a": log_a,
+        "unfit_share": float(1 - len(finite) / len(slopes)),
+        "seeds": len(gaps),
+    }
 
 
-def power_law_band(fit: dict, counts: np.ndarray, gaps: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def power_law_band(
+    fit: dict, counts: np.ndarray, gaps: np.ndarray, grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The fitted curve a N^(-b) on a grid of N, and its 95 % pointwise bootstrap band."""
     counts = np.asarray(counts, dtype=float)
     means = gaps[bootstrap_indices(len(gaps))].mean(1)  # [R, K]

@@ -19,10 +19,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..numerics import outputs
-from .figures import plot_by_caregivers
-from ..numerics.stats import format_ci
+from ..numerics.stats import format_ci, format_row
 from .config import SweepConfig
 from .dataset import TEST_SETS
+from .figures import plot_by_caregivers
 from .report import HYPOTHESIS_EXPONENT, fit_curves
 from .sweep import SweepResult
 
@@ -33,18 +33,38 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
     with outputs.staging_folder(out_dir) as staging:
         summary = result.summary()
         outputs.write_tables(
-            staging, {"results": result.networks, "training": result.training, "fits": result.fits, "summary": summary},
-            {**result.metadata, "summary": summary, "fits": result.fits, "training_summary": result.training_summary(),
-             "results": result.networks, "training": result.training},
+            staging,
+            {"results": result.networks, "training": result.training, "fits": result.fits, "summary": summary},
+            {
+                **result.metadata,
+                "summary": summary,
+                "fits": result.fits,
+                "training_summary": result.training_summary(),
+                "results": result.networks,
+                "training": result.training,
+            },
         )
         (staging / "summary.txt").write_text(summary_text(result))
         headline = result.config.headline_test_set
-        plt.close(plot_by_caregivers(summary[summary.test_set == headline], ["gap", "excess_mse"],
-                                     result.networks[result.networks.test_set == headline], fit_curves(result),
-                                     staging / "generalisation.png", hypothesis=HYPOTHESIS_EXPONENT))
+        plt.close(
+            plot_by_caregivers(
+                summary[summary.test_set == headline],
+                ["gap", "excess_mse"],
+                result.networks[result.networks.test_set == headline],
+                fit_curves(result),
+                staging / "generalisation.png",
+                hypothesis=HYPOTHESIS_EXPONENT,
+            )
+        )
         if result.run is not None:
-            outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "caregivers",
-                                     result.run.counts, hidden_dims=result.config.hidden_dims)
+            outputs.save_checkpoints(
+                staging / "checkpoints",
+                result.run.trained.final,
+                result.run.seeds,
+                "caregivers",
+                result.run.counts,
+                hidden_dims=result.config.hidden_dims,
+            )
     return Path(out_dir)
 
 
@@ -52,8 +72,11 @@ def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
     tables, document = outputs.read_tables(out_dir, ("results", "training", "fits"))
     return SweepResult(
-        config=SweepConfig(**document["parameters"]), networks=tables["results"], training=tables["training"],
-        fits=tables["fits"], metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
+        config=SweepConfig(**document["parameters"]),
+        networks=tables["results"],
+        training=tables["training"],
+        fits=tables["fits"],
+        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS},
     )
 
 
@@ -61,22 +84,30 @@ def summary_text(result: SweepResult) -> str:
     config, meta = result.config, result.metadata
     last = f"epochs {config.epochs - config.eval_epochs + 1}-{config.epochs}"
     lines = outputs.summary_header("Model 3, Limited Dataset", config.as_dict(), meta) + [
-        f"Per network: mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds, averaged over {last}.",
+        f"Per network: mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds, "
+        f"averaged over {last}.",
         "MSEs against the responses of 50 novel caregivers x 40 interactions per seed; reference = the population",
         f"predictor f*(x) = E[y | x] (Monte Carlo; its mean squared error {meta['reference_precision']}).",
     ]
     summary = result.summary()
     for test_set in TEST_SETS:
-        lines += ["", f"test caregivers: {test_set}" + (" (headline)" if test_set == config.headline_test_set else ""),
-                  f"  {'N':>3} {'examples':>8}  " + "".join(f"{c:<28}" for c in ("test MSE", "excess MSE", "train MSE", "gap"))]
+        lines += [
+            "",
+            f"test caregivers: {test_set}" + (" (headline)" if test_set == config.headline_test_set else ""),
+            f"  {'N':>3} {'examples':>8}  "
+            + "".join(f"{c:<28}" for c in ("test MSE", "excess MSE", "train MSE", "gap")),
+        ]
         examples = result.networks.groupby("caregivers").train_examples.first()
         for row in summary[summary.test_set == test_set].itertuples():
-            lines.append(f"  {row.caregivers:>3} {examples[row.caregivers]:>8}  " + "".join(
-                f"{format_ci(getattr(row, f'{c}_mean'), getattr(row, f'{c}_low'), getattr(row, f'{c}_high'), digits=4):<28}"
-                for c in ("test_mse", "excess_mse", "train_mse", "gap")))
+            lines.append(
+                f"  {row.caregivers:>3} {examples[row.caregivers]:>8}  "
+                + "".join(f"{format_row(row, c, digits=4):<28}" for c in ("test_mse", "excess_mse", "train_mse", "gap"))
+            )
         reference = summary[summary.test_set == test_set].reference_mse_mean.iloc[0]
         lines.append(f"  reference MSE of f*: {reference:.4f}")
         for quantity in ("gap", "excess_mse"):
             fit = result.fit(quantity, test_set)
-            lines.append(f"  power law {quantity} ~ N^(-b): b = {format_ci(fit['estimate'], fit['low'], fit['high'], digits=2)}")
+            lines.append(
+                f"  power law {quantity} ~ N^(-b): b = {format_ci(fit['estimate'], fit['low'], fit['high'], digits=2)}"
+            )
     return "\n".join(lines) + "\n"

@@ -17,15 +17,29 @@ import numpy as np
 import pandas as pd
 
 from ..numerics import stats
-from ..numerics.stats import ALPHA, cell, detectable_difference, format_ci, holm, paired, paired_t, paired_t_power, verdict_about
+from ..numerics.stats import (
+    ALPHA,
+    cell,
+    detectable_difference,
+    format_ci,
+    holm,
+    paired,
+    paired_t,
+    paired_t_power,
+    verdict_about,
+)
 from .metrics import log_slope, power_law_band
 from .sweep import FITTED, SweepResult, per_seed_table
 
 SPEC_GAPS = {2: 0.33, 5: 0.11, 10: 0.03}  # the specification's predicted generalisation gaps
 HYPOTHESIS_EXPONENT = 0.5  # gap ~ 1 / sqrt(N)
 COMPARED_COUNTS = (1, 2, 5, 10, 20)  # neighbours among these are compared, where the sweep has them
-QUANTITY_LABELS = {"gap": "generalisation gap", "excess_mse": "excess test MSE over f*", "test_mse": "test MSE",
-                   "train_mse": "train MSE"}
+QUANTITY_LABELS = {
+    "gap": "generalisation gap",
+    "excess_mse": "excess test MSE over f*",
+    "test_mse": "test MSE",
+    "train_mse": "train MSE",
+}
 
 
 def count_cell(result: SweepResult, column: str, caregivers: int, test_set: str | None = None) -> dict:
@@ -34,11 +48,19 @@ def count_cell(result: SweepResult, column: str, caregivers: int, test_set: str 
 
 
 def per_seed(result: SweepResult, column: str, caregivers: int, test_set: str | None = None) -> pd.Series:
-    return stats.per_seed(result.networks, column, caregivers=caregivers, test_set=test_set or result.config.headline_test_set)
+    return stats.per_seed(
+        result.networks, column, caregivers=caregivers, test_set=test_set or result.config.headline_test_set
+    )
 
 
-def count_difference(result: SweepResult, column: str, caregivers: int, reference: int, test_set: str | None = None,
-                     other: SweepResult | None = None) -> dict:
+def count_difference(
+    result: SweepResult,
+    column: str,
+    caregivers: int,
+    reference: int,
+    test_set: str | None = None,
+    other: SweepResult | None = None,
+) -> dict:
     """A metric at `caregivers` minus at `reference` (of the `other` sweep, if given:
     another variant with the same seeds), paired by seed."""
     base = per_seed(other or result, column, reference, test_set)
@@ -62,7 +84,15 @@ def comparison_table(result: SweepResult, columns=("gap", "excess_mse"), test_se
     for column in columns:
         for low, high in compared_pairs(result):
             d = per_seed(result, column, high, test_set) - per_seed(result, column, low, test_set)
-            rows.append({"quantity": column, "from_n": low, "to_n": high, **paired(d), **{f"t_{k}": v for k, v in paired_t(d).items()}})
+            rows.append(
+                {
+                    "quantity": column,
+                    "from_n": low,
+                    "to_n": high,
+                    **paired(d),
+                    **{f"t_{k}": v for k, v in paired_t(d).items()},
+                }
+            )
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -70,7 +100,9 @@ def comparison_table(result: SweepResult, columns=("gap", "excess_mse"), test_se
     table["t_p_holm"] = holm(table.t_p)
     table["direction"] = table.direction.where(table.p_holm < ALPHA, "none")  # the Wilcoxon test's, if it survives Holm
     strictest = ALPHA / len(table)
-    table["detectable"] = [detectable_difference(sd, n, strictest) if sd > 0 else 0.0 for sd, n in zip(table.t_sd, table.n)]
+    table["detectable"] = [
+        detectable_difference(sd, n, strictest) if sd > 0 else 0.0 for sd, n in zip(table.t_sd, table.n)
+    ]
     table["spec_power"] = [_spec_power(row, strictest) for row in table.itertuples()]
     return table
 
@@ -86,16 +118,22 @@ def _spec_power(row, alpha: float) -> float:
 def shown_comparisons(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     """The comparison table as the pages show it."""
     words = {"positive": "larger", "negative": "smaller", "none": "no clear change"}
-    return pd.DataFrame({
-        "quantity": table.quantity.map(QUANTITY_LABELS),
-        "N": [f"{a} → {b}" for a, b in zip(table.from_n, table.to_n)],
-        "change [95 % CI]": [format_ci(m, lo, hi, digits=digits) for m, lo, hi in zip(table["mean"], table.low, table.high)],
-        "seeds down / up": [f"{d} / {u}" for d, u in zip(table.negative, table.positive)],
-        "paired t (Holm p)": [f"t({df}) = {t:.2f}, p = {p:.2g}" for df, t, p in zip(table.t_df, table.t_t, table.t_p_holm)],
-        "Wilcoxon (Holm p)": [f"{p:.2g}" for p in table.p_holm],
-        "direction": table.direction.map(words),
-        "detectable (80 % power)": [f"{d:.{digits}f}" for d in table.detectable],
-    }).set_index(["quantity", "N"])
+    return pd.DataFrame(
+        {
+            "quantity": table.quantity.map(QUANTITY_LABELS),
+            "N": [f"{a} → {b}" for a, b in zip(table.from_n, table.to_n)],
+            "change [95 % CI]": [
+                format_ci(m, lo, hi, digits=digits) for m, lo, hi in zip(table["mean"], table.low, table.high)
+            ],
+            "seeds down / up": [f"{d} / {u}" for d, u in zip(table.negative, table.positive)],
+            "paired t (Holm p)": [
+                f"t({df}) = {t:.2f}, p = {p:.2g}" for df, t, p in zip(table.t_df, table.t_t, table.t_p_holm)
+            ],
+            "Wilcoxon (Holm p)": [f"{p:.2g}" for p in table.p_holm],
+            "direction": table.direction.map(words),
+            "detectable (80 % power)": [f"{d:.{digits}f}" for d in table.detectable],
+        }
+    ).set_index(["quantity", "N"])
 
 
 def predictions(result: SweepResult) -> pd.DataFrame:
@@ -105,13 +143,25 @@ def predictions(result: SweepResult) -> pd.DataFrame:
     for count, predicted in SPEC_GAPS.items():
         if count in result.config.caregiver_counts:
             observed = count_cell(result, "gap", count)
-            rows.append({"prediction": f"gap at N = {count}", "predicted": f"~ {predicted:g}",
-                         "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=4),
-                         "verdict": verdict_about(predicted, observed["low"], observed["high"])})
+            rows.append(
+                {
+                    "prediction": f"gap at N = {count}",
+                    "predicted": f"~ {predicted:g}",
+                    "observed (mean [95 % CI])": format_ci(
+                        observed["mean"], observed["low"], observed["high"], digits=4
+                    ),
+                    "verdict": verdict_about(predicted, observed["low"], observed["high"]),
+                }
+            )
     fit = result.fit("gap")
-    rows.append({"prediction": "exponent b of gap ~ N^(-b)", "predicted": f"~ {HYPOTHESIS_EXPONENT:g}",
-                 "observed (mean [95 % CI])": format_ci(fit["estimate"], fit["low"], fit["high"], digits=2),
-                 "verdict": exponent_verdict(result)})
+    rows.append(
+        {
+            "prediction": "exponent b of gap ~ N^(-b)",
+            "predicted": f"~ {HYPOTHESIS_EXPONENT:g}",
+            "observed (mean [95 % CI])": format_ci(fit["estimate"], fit["low"], fit["high"], digits=2),
+            "verdict": exponent_verdict(result),
+        }
+    )
     return pd.DataFrame(rows).set_index("prediction")
 
 
@@ -136,11 +186,16 @@ def fit_curves(result: SweepResult, test_set: str | None = None, points: int = 6
     for quantity in FITTED:
         fit = result.fit(quantity, test_set)
         if np.isfinite(fit["estimate"]):
-            curves[quantity] = (grid, *power_law_band(fit, counts, per_seed_table(result.networks, quantity, test_set, counts), grid))
+            curves[quantity] = (
+                grid,
+                *power_law_band(fit, counts, per_seed_table(result.networks, quantity, test_set, counts), grid),
+            )
     return curves
 
 
-def share_remaining(result: SweepResult, column: str, caregivers: int, reference: int, test_set: str | None = None) -> dict:
+def share_remaining(
+    result: SweepResult, column: str, caregivers: int, reference: int, test_set: str | None = None
+) -> dict:
     """Mean at `caregivers` over mean at `reference` (e.g. how much of the gap with one
     caregiver remains with twenty), with a percentile bootstrap interval over seeds,
     resampled together at both counts (paired)."""

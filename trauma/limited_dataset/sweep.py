@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..numerics.tables import spike_counts, training_table
 from ..numerics import shards as sharding
 from ..numerics.outputs import run_metadata
 from ..numerics.stats import summarise
+from ..numerics.tables import spike_counts, training_table
 from .config import SweepConfig
 from .dataset import TEST_SETS, make_test_set, make_training_set, reference
 from .ensemble import GridRun, train_grid
@@ -79,12 +79,23 @@ class SweepResult:
 
 def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     started = time.perf_counter()
-    sets = {(n, seed): make_training_set(seed, n, config.design, config.total_interactions, config.interactions_per_caregiver)
-            for n in config.caregiver_counts for seed in config.seed_list}
+    sets = {
+        (n, seed): make_training_set(
+            seed, n, config.design, config.total_interactions, config.interactions_per_caregiver
+        )
+        for n in config.caregiver_counts
+        for seed in config.seed_list
+    }
     run = train_grid(sets, config.seed_list, config.caregiver_counts, config.hidden_dims, config.training, progress)
     networks, precision_by_seed = _evaluate(run, sets, config)
-    metadata = run_metadata("limited_dataset", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            diverged_members=int(run.diverged.sum()), reference_precision=_precision(precision_by_seed))
+    metadata = run_metadata(
+        "limited_dataset",
+        config.as_dict(),
+        config.seed_list,
+        time.perf_counter() - started,
+        diverged_members=int(run.diverged.sum()),
+        reference_precision=_precision(precision_by_seed),
+    )
     training = training_table(run.trained, {"caregivers": run.counts, "seed": run.seeds})
     return SweepResult(config, networks, training, _fits(networks, config), metadata, run, precision_by_seed)
 
@@ -95,7 +106,8 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
     members = [(n, s) for n in config.caregiver_counts for s in config.seed_list]
     positions = [sharding.member_positions(list(zip(r.run.counts, r.run.seeds)), members) for r in shards]
     run = GridRun(
-        counts=np.array([n for n, _ in members]), seeds=np.array([s for _, s in members]),
+        counts=np.array([n for n, _ in members]),
+        seeds=np.array([s for _, s in members]),
         sizes=sharding.placed([r.run.sizes for r in shards], positions, len(members)),
         trained=sharding.joined_runs([r.run.trained for r in shards], positions, len(members)),
     )
@@ -129,7 +141,9 @@ def _evaluate(run: GridRun, sets: dict, config: SweepConfig):
         rows = np.flatnonzero(run.sizes == size)
         x = torch.tensor(np.stack([sets[members[m]].x for m in rows]), dtype=torch.float32)
         y = np.stack([sets[members[m]].y for m in rows])
-        train_mse.append((rows, [mse(predict(run.trained.snapshots[e].select(rows), x).double().numpy(), y) for e in epochs]))
+        train_mse.append(
+            (rows, [mse(predict(run.trained.snapshots[e].select(rows), x).double().numpy(), y) for e in epochs])
+        )
     train = np.empty((len(epochs), len(members)))
     for rows, values in train_mse:
         train[:, rows] = np.stack(values)
@@ -143,13 +157,23 @@ def _evaluate(run: GridRun, sets: dict, config: SweepConfig):
         # network that met infinitely many training caregivers would approach
         population_mse = mse(np.stack([references[(s, "same")][0] for s in run.seeds]), y)
         test = np.stack([mse(p, y) for p in test_predictions])  # [epochs, M]
-        per_epoch = {"test_mse": test, "reference_mse": np.broadcast_to(reference_mse, test.shape),
-                     "population_mse": np.broadcast_to(population_mse, test.shape),
-                     "excess_mse": test - reference_mse, "train_mse": train, "gap": test - train}
+        per_epoch = {
+            "test_mse": test,
+            "reference_mse": np.broadcast_to(reference_mse, test.shape),
+            "population_mse": np.broadcast_to(population_mse, test.shape),
+            "excess_mse": test - reference_mse,
+            "train_mse": train,
+            "gap": test - train,
+        }
         for m, (count, seed) in enumerate(members):
             ok = not run.diverged[m]
-            row = {"caregivers": int(count), "seed": int(seed), "train_examples": int(run.sizes[m]), "test_set": test_set,
-                   "diverged": not ok}
+            row = {
+                "caregivers": int(count),
+                "seed": int(seed),
+                "train_examples": int(run.sizes[m]),
+                "test_set": test_set,
+                "diverged": not ok,
+            }
             for name, values in per_epoch.items():
                 row[name] = float(values[:, m].mean()) if ok else np.nan
                 if name not in REFERENCES:
@@ -167,6 +191,16 @@ def per_seed_table(networks: pd.DataFrame, quantity: str, test_set: str, counts)
 
 def _fit(networks: pd.DataFrame, config: SweepConfig, test_set: str, quantity: str) -> dict:
     values = per_seed_table(networks, quantity, test_set, config.caregiver_counts)
-    fit = power_law(config.caregiver_counts, values) if len(config.caregiver_counts) >= 2 and len(values) >= 2 else \
-        {"estimate": np.nan, "low": np.nan, "high": np.nan, "log_a": np.nan, "unfit_share": np.nan, "seeds": len(values)}
+    fit = (
+        power_law(config.caregiver_counts, values)
+        if len(config.caregiver_counts) >= 2 and len(values) >= 2
+        else {
+            "estimate": np.nan,
+            "low": np.nan,
+            "high": np.nan,
+            "log_a": np.nan,
+            "unfit_share": np.nan,
+            "seeds": len(values),
+        }
+    )
     return {"quantity": quantity, "test_set": test_set, **{k: v for k, v in fit.items() if k != "counts"}}

@@ -44,7 +44,9 @@ def in_context(x: np.ndarray) -> np.ndarray:
     return (x[:, 5] > 0) & (x[:, 7] < 0)
 
 
-def noisy_labels(clean: np.ndarray, context: np.ndarray, u: np.ndarray, coin: np.ndarray, level: float, model: str) -> np.ndarray:
+def noisy_labels(
+    clean: np.ndarray, context: np.ndarray, u: np.ndarray, coin: np.ndarray, level: float, model: str
+) -> np.ndarray:
     """Training labels at one noise level: in context, where u < level, the label is
     flipped (`flip`) or replaced by the coin (`randomise`)."""
     if model not in NOISE_MODELS:
@@ -70,7 +72,9 @@ class TrainingSet:
 def make_training_set(seed: int, size: int = 10_000) -> TrainingSet:
     rng = rng_for(seed, "train_data")
     x = rng.standard_normal((size, NUM_FEATURES))
-    return TrainingSet(x=x, clean=clean_labels(x), context=in_context(x), u=rng.random(size), coin=rng.integers(0, 2, size))
+    return TrainingSet(
+        x=x, clean=clean_labels(x), context=in_context(x), u=rng.random(size), coin=rng.integers(0, 2, size)
+    )
 
 
 @dataclass
@@ -93,4 +97,6 @@ def evaluation_sets() -> dict[str, EvaluationSet]:
     rng = rng_for(0, "shared")
     test = rng.standard_normal((TEST_SIZE, NUM_FEATURES))
     probe = _context_inputs(rng, CONTEXT_PROBE_SIZE)
-    return {name: EvaluationSet(x, clean_labels(x), in_context(x)) for name, x in (("test", test), ("context_probe", probe))}
+    return {
+        name: EvaluationSet(x, clean_labels(x), in_context(x)) for name, x in (("test", test), ("context_probe", probe))
+    }

@@ -53,7 +53,9 @@ def train_grid(
     member_level = np.repeat(np.asarray(levels, dtype=np.float64), num_seeds)
     labels = np.stack([training_sets[s].labels(level, noise_model) for level, s in zip(member_level, member_seed)])
     x = torch.tensor(np.stack([t.x for t in training_sets]), dtype=torch.float32)[member_seed]
-    members = Members(data=np.arange(len(member_seed)), seed=np.asarray(seeds)[member_seed], weights=torch.ones(labels.shape))
+    members = Members(
+        data=np.arange(len(member_seed)), seed=np.asarray(seeds)[member_seed], weights=torch.ones(labels.shape)
+    )
 
     # The in-context training examples of each member, padded to the longest seed.
     context = [np.flatnonzero(training_sets[s].context) for s in member_seed]
@@ -72,9 +74,20 @@ def train_grid(
         memorised.append(((agrees & wrong).sum(1) / wrong.sum(1)).numpy())  # NaN where no label is wrong
         clean_fit.append(((agrees & right).sum(1) / right.sum(1)).numpy())
 
-    trained = train_ensemble(x, torch.tensor(labels), members, layer_dims(hidden_dims), LOSS, training,
-                             after_epoch=after_epoch, progress=progress)
+    trained = train_ensemble(
+        x,
+        torch.tensor(labels),
+        members,
+        layer_dims(hidden_dims),
+        LOSS,
+        training,
+        after_epoch=after_epoch,
+        progress=progress,
+    )
     return GridRun(
-        levels=member_level, seeds=members.seed, trained=trained,
-        memorised=np.stack(memorised, axis=1), clean_fit=np.stack(clean_fit, axis=1),
+        levels=member_level,
+        seeds=members.seed,
+        trained=trained,
+        memorised=np.stack(memorised, axis=1),
+        clean_fit=np.stack(clean_fit, axis=1),
     )

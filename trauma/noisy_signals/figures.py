@@ -29,8 +29,12 @@ TRAINING_LABELS = {
 
 
 # Axis titles short enough for two panels in the book's column (the captions say more).
-SHORT_LABELS = {"accuracy": "accuracy (clean labels)", "collapse": "collapse: share of p in (0.45, 0.55)",
-                "confidence": "confidence |p − 0.5|", "calibration_error": "|p − p_train|"}
+SHORT_LABELS = {
+    "accuracy": "accuracy (clean labels)",
+    "collapse": "collapse: share of p in (0.45, 0.55)",
+    "confidence": "confidence |p − 0.5|",
+    "calibration_error": "|p − p_train|",
+}
 
 
 def plot_by_level(summary, columns, path=None, per_seed=None, xlabel: str = "noise level"):
@@ -41,7 +45,9 @@ def plot_by_level(summary, columns, path=None, per_seed=None, xlabel: str = "noi
     for ax, column in zip(axes[0], columns):
         for i, subset in enumerate(dict.fromkeys(summary.subset)):
             cell = summary[summary.subset == subset].sort_values("noise")
-            colour = plots.band(ax, cell.noise, cell, column, marker="o", ms=3, color=f"C{i}", label=SUBSET_LABELS.get(subset, subset))
+            colour = plots.band(
+                ax, cell.noise, cell, column, marker="o", ms=3, color=f"C{i}", label=SUBSET_LABELS.get(subset, subset)
+            )
             if per_seed is not None:
                 for level, values in per_seed[per_seed.subset == subset].groupby("noise")[column]:
                     plots.seed_dots(ax, level, values, colour, width=0.0015)
@@ -71,14 +77,34 @@ def plot_power_law(ensemble, exponent: dict, hypothesis: float, path=None):
     slope and the hypothesised one (through the same centre)."""
     cell = ensemble[(ensemble.subset == "in_context") & ensemble.noise.isin(exponent["levels"])].sort_values("noise")
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    ax.errorbar(cell.noise, cell.variance, yerr=[cell.variance - cell.variance_low, cell.variance_high - cell.variance],
-                fmt="o", ms=4, capsize=3, color="C0", label="variance across seeds (95 % CI)")
+    ax.errorbar(
+        cell.noise,
+        cell.variance,
+        yerr=[cell.variance - cell.variance_low, cell.variance_high - cell.variance],
+        fmt="o",
+        ms=4,
+        capsize=3,
+        color="C0",
+        label="variance across seeds (95 % CI)",
+    )
     x = np.log(cell.noise.to_numpy())
     y = np.log(cell.variance.to_numpy())
     grid = np.linspace(x.min(), x.max(), 50)
-    for slope, style, label in ((exponent["estimate"], "-", f"fit: slope {exponent['estimate']:.2f} [{exponent['low']:.2f}, {exponent['high']:.2f}]"),
-                                (hypothesis, "--", f"hypothesis: slope {hypothesis:g}")):
-        ax.plot(np.exp(grid), np.exp(y.mean() + slope * (grid - x.mean())), style, color="C3" if style == "-" else "grey", label=label)
+    for slope, style, label in (
+        (
+            exponent["estimate"],
+            "-",
+            f"fit: slope {exponent['estimate']:.2f} [{exponent['low']:.2f}, {exponent['high']:.2f}]",
+        ),
+        (hypothesis, "--", f"hypothesis: slope {hypothesis:g}"),
+    ):
+        ax.plot(
+            np.exp(grid),
+            np.exp(y.mean() + slope * (grid - x.mean())),
+            style,
+            color="C3" if style == "-" else "grey",
+            label=label,
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("noise level (log)")
@@ -86,10 +112,12 @@ def plot_power_law(ensemble, exponent: dict, hypothesis: float, path=None):
     return plots.finish(fig, ax, path)
 
 
-def plot_training_curves(training_summary, column: str, **options):
-    """A per-epoch quantity (`TRAINING_LABELS`), one line per noise level
-    (`trauma.page.plots.plot_training_curves`)."""
-    return plots.plot_training_curves(training_summary, column, TRAINING_LABELS[column], **options)
+def plot_training_curves(training_summary, column: str, symbol: str, levels=None, **options):
+    """A per-epoch quantity (`TRAINING_LABELS`), one line per noise level (`levels`:
+    some of them), labelled "`symbol` = level" (`trauma.page.plots.plot_training_curves`)."""
+    return plots.plot_training_curves(
+        training_summary, column, TRAINING_LABELS[column], "noise", symbol, shown=levels, **options
+    )
 
 
 def interactive_by_level(summary, columns, per_seed, xlabel: str = "noise level") -> dict:
@@ -101,10 +129,21 @@ def interactive_by_level(summary, columns, per_seed, xlabel: str = "noise level"
         for i, subset in enumerate(subsets):
             name, colour = SUBSET_LABELS.get(subset, subset), f"C{i}"
             cell = summary[summary.subset == subset].sort_values("noise")
-            traces += interactive.line(name, cell.noise, cell[f"{column}_mean"], cell[f"{column}_low"], cell[f"{column}_high"], cell[f"{column}_n"],
-                           panel=panel, colour=colour, first=panel == 0)
+            traces += interactive.line(
+                name,
+                cell.noise,
+                cell[f"{column}_mean"],
+                cell[f"{column}_low"],
+                cell[f"{column}_high"],
+                cell[f"{column}_n"],
+                panel=panel,
+                colour=colour,
+                first=panel == 0,
+            )
             rows = per_seed[per_seed.subset == subset]
-            traces.append(interactive.seeds(name, rows.noise, rows[column], rows.seed, panel=panel, colour=colour, spread=0.0015))
+            traces.append(
+                interactive.seeds(name, rows.noise, rows[column], rows.seed, panel=panel, colour=colour, spread=0.0015)
+            )
     return interactive.figure(traces, [{"x": xlabel, "y": SHORT_LABELS.get(c, c)} for c in columns])
 
 

@@ -23,7 +23,6 @@ seeds and biases its interval low):
 from __future__ import annotations
 
 import numpy as np
-
 from scipy import stats
 
 from ..numerics.stats import CONFIDENCE
@@ -73,7 +72,11 @@ def ensemble_metrics(p: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]
     variance (mean variance across seeds) and disagreement, per row of `counts`."""
     sd, votes = _seed_moments(p, counts)
     drawn = counts.sum(1, keepdims=True)
-    return {"instability": sd.mean(1), "variance": (sd**2).mean(1), "disagreement": ((votes > 0) & (votes < drawn)).mean(1)}
+    return {
+        "instability": sd.mean(1),
+        "variance": (sd**2).mean(1),
+        "disagreement": ((votes > 0) & (votes < drawn)).mean(1),
+    }
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float]:

@@ -21,9 +21,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..numerics import outputs
-from .figures import plot_across_seeds, plot_by_level
-from ..numerics.stats import format_ci
+from ..numerics.stats import format_ci, format_row
 from .config import SweepConfig
+from .figures import plot_across_seeds, plot_by_level
 from .sweep import ENSEMBLE_COLUMNS, SweepResult
 
 TABLE_KEYS = ("summary", "ensemble", "training_summary", "noise_summary", "results", "training", "noise")
@@ -34,19 +34,45 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
         summary = result.summary()
         outputs.write_tables(
             staging,
-            {"results": result.networks, "ensemble": result.ensemble, "jackknife": result.jackknife, "training": result.training,
-             "noise": result.noise, "summary": summary},
-            {**result.metadata, "exponent": result.exponent, "summary": summary, "ensemble": result.ensemble,
-             "training_summary": result.training_summary(), "noise_summary": result.noise_summary(), "results": result.networks,
-             "training": result.training, "noise": result.noise},
+            {
+                "results": result.networks,
+                "ensemble": result.ensemble,
+                "jackknife": result.jackknife,
+                "training": result.training,
+                "noise": result.noise,
+                "summary": summary,
+            },
+            {
+                **result.metadata,
+                "exponent": result.exponent,
+                "summary": summary,
+                "ensemble": result.ensemble,
+                "training_summary": result.training_summary(),
+                "noise_summary": result.noise_summary(),
+                "results": result.networks,
+                "training": result.training,
+                "noise": result.noise,
+            },
         )
         (staging / "summary.txt").write_text(summary_text(result))
         plt.close(plot_by_level(summary, ["accuracy", "collapse"], staging / "metrics.png", per_seed=result.networks))
-        plt.close(plot_across_seeds(result.ensemble, "instability", "instability: SD of p(y = 1 | x) across seeds",
-                                    staging / "instability.png"))
+        plt.close(
+            plot_across_seeds(
+                result.ensemble,
+                "instability",
+                "instability: SD of p(y = 1 | x) across seeds",
+                staging / "instability.png",
+            )
+        )
         if result.run is not None:
-            outputs.save_checkpoints(staging / "checkpoints", result.run.trained.final, result.run.seeds, "noise",
-                                     result.run.levels, hidden_dims=result.config.hidden_dims)
+            outputs.save_checkpoints(
+                staging / "checkpoints",
+                result.run.trained.final,
+                result.run.seeds,
+                "noise",
+                result.run.levels,
+                hidden_dims=result.config.hidden_dims,
+            )
     return Path(out_dir)
 
 
@@ -54,8 +80,13 @@ def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
     tables, document = outputs.read_tables(out_dir, ("results", "ensemble", "jackknife", "training", "noise"))
     return SweepResult(
-        config=SweepConfig(**document["parameters"]), networks=tables["results"], ensemble=tables["ensemble"],
-        jackknife=tables["jackknife"], training=tables["training"], noise=tables["noise"], exponent=document["exponent"],
+        config=SweepConfig(**document["parameters"]),
+        networks=tables["results"],
+        ensemble=tables["ensemble"],
+        jackknife=tables["jackknife"],
+        training=tables["training"],
+        noise=tables["noise"],
+        exponent=document["exponent"],
         metadata={k: v for k, v in document.items() if k not in TABLE_KEYS + ("exponent",)},
     )
 
@@ -64,29 +95,42 @@ def summary_text(result: SweepResult) -> str:
     config, meta = result.config, result.metadata
     last = f"epochs {config.epochs - config.eval_epochs + 1}-{config.epochs}"
     lines = outputs.summary_header("Model 2, Noisy Signals", config.as_dict(), meta) + [
-        f"Per network: mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds, averaged over {last}.",
+        f"Per network: mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds, "
+        f"averaged over {last}.",
         "Across seeds: one value per level [95 % CI, jackknife over seeds].",
         "",
         "Realised share of noisy in-context training labels (mean over seeds):",
     ]
     for row in result.noise_summary().itertuples():
-        lines.append(f"  level {row.noise:g}: {format_ci(row.realised_mean, row.realised_low, row.realised_high, percent=True)}")
+        lines.append(f"  level {row.noise:g}: {format_row(row, 'realised', percent=True)}")
     summary = result.summary()
     for subset, cell in summary.groupby("subset", sort=False):
-        lines += ["", f"{subset}", f"  {'level':>6}  {'accuracy':<24}{'collapse':<24}{'confidence':<22}calibration error"]
+        lines += [
+            "",
+            f"{subset}",
+            f"  {'level':>6}  {'accuracy':<24}{'collapse':<24}{'confidence':<22}calibration error",
+        ]
         for row in cell.itertuples():
             lines.append(
-                f"  {row.noise:>6g}  {format_ci(row.accuracy_mean, row.accuracy_low, row.accuracy_high, percent=True):<24}"
-                f"{format_ci(row.collapse_mean, row.collapse_low, row.collapse_high, percent=True):<24}"
-                f"{format_ci(row.confidence_mean, row.confidence_low, row.confidence_high, digits=3):<22}"
-                f"{format_ci(row.calibration_error_mean, row.calibration_error_low, row.calibration_error_high, digits=3)}"
+                f"  {row.noise:>6g}  {format_row(row, 'accuracy', percent=True):<24}"
+                f"{format_row(row, 'collapse', percent=True):<24}"
+                f"{format_row(row, 'confidence', digits=3):<22}"
+                f"{format_row(row, 'calibration_error', digits=3)}"
             )
         ensemble = result.ensemble[result.ensemble.subset == subset]
         lines.append(f"  {'level':>6}  " + "".join(f"{name:<26}" for name in ENSEMBLE_COLUMNS))
         for row in ensemble.itertuples():
-            lines.append(f"  {row.noise:>6g}  " + "".join(
-                f"{format_ci(getattr(row, n), getattr(row, f'{n}_low'), getattr(row, f'{n}_high'), digits=4):<26}" for n in ENSEMBLE_COLUMNS))
+            lines.append(
+                f"  {row.noise:>6g}  "
+                + "".join(
+                    f"{format_ci(getattr(row, n), getattr(row, f'{n}_low'), getattr(row, f'{n}_high'), digits=4):<26}"
+                    for n in ENSEMBLE_COLUMNS
+                )
+            )
     e = result.exponent
-    lines += ["", f"Power law, in-context variance across seeds ~ level^b over levels {e['levels']}: "
-              f"b = {format_ci(e['estimate'], e['low'], e['high'], digits=2)}"]
+    lines += [
+        "",
+        f"Power law, in-context variance across seeds ~ level^b over levels {e['levels']}: "
+        f"b = {format_ci(e['estimate'], e['low'], e['high'], digits=2)}",
+    ]
     return "\n".join(lines) + "\n"

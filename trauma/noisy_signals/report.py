@@ -47,7 +47,9 @@ def per_seed(result: SweepResult, column: str, level: float, subset: str = "in_c
     return stats.per_seed(result.networks, column, noise=level, subset=subset)
 
 
-def level_difference(result: SweepResult, column: str, level: float, reference: float, subset: str = "in_context") -> dict:
+def level_difference(
+    result: SweepResult, column: str, level: float, reference: float, subset: str = "in_context"
+) -> dict:
     """A per-network metric at `level` minus at `reference`, paired by seed."""
     return paired(per_seed(result, column, level, subset) - per_seed(result, column, reference, subset))
 
@@ -71,14 +73,17 @@ def predictions(result: SweepResult) -> pd.DataFrame:
             else:
                 verdict = verdict_about(predicted, observed["low"], observed["high"])
             percent = quantity != "instability"
-            rows.append({
-                "level": f"{level:g}",
-                "quantity": QUANTITY_LABELS[quantity],
-                "predicted": f"~ {100 * predicted:g} %" if percent else f"~ {predicted:g}",
-                "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], percent=percent,
-                                                       digits=1 if percent else 3),
-                "verdict": verdict,
-            })
+            rows.append(
+                {
+                    "level": f"{level:g}",
+                    "quantity": QUANTITY_LABELS[quantity],
+                    "predicted": f"~ {100 * predicted:g} %" if percent else f"~ {predicted:g}",
+                    "observed (mean [95 % CI])": format_ci(
+                        observed["mean"], observed["low"], observed["high"], percent=percent, digits=1 if percent else 3
+                    ),
+                    "verdict": verdict,
+                }
+            )
     return pd.DataFrame(rows).set_index(["level", "quantity"])
 
 
@@ -87,8 +92,14 @@ def exponent_verdict(result: SweepResult) -> str:
     return verdict_about(HYPOTHESIS_EXPONENT, e["low"], e["high"])
 
 
-def ensemble_difference(result: SweepResult, column: str, level: float, reference: float, subset: str = "in_context",
-                        other: SweepResult | None = None) -> dict:
+def ensemble_difference(
+    result: SweepResult,
+    column: str,
+    level: float,
+    reference: float,
+    subset: str = "in_context",
+    other: SweepResult | None = None,
+) -> dict:
     """An across-seed metric at `level` minus at `reference` (of the `other` sweep, if
     given, e.g. another variant with the same seeds): the difference with its
     jackknife interval (the same seed left out on both sides), and its direction:
@@ -99,10 +110,17 @@ def ensemble_difference(result: SweepResult, column: str, level: float, referenc
     difference = (rows.loc[level] - base.loc[reference]).sort_index().to_numpy()  # left_out -1 (all seeds) first
     estimate, low, high = interval(difference)
     direction = "positive" if low > 0 else "negative" if high < 0 else "none"
-    return {"mean": estimate, "low": low, "high": high, "n": len(difference) - 1,
-            "positive": 0, "negative": 0, "zero": 0, "p": float("nan"), "direction": direction}
-
-
+    return {
+        "mean": estimate,
+        "low": low,
+        "high": high,
+        "n": len(difference) - 1,
+        "positive": 0,
+        "negative": 0,
+        "zero": 0,
+        "p": float("nan"),
+        "direction": direction,
+    }
 
 
 METRICS = ["accuracy", "collapse", "confidence", "calibration_error"]

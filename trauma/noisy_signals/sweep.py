@@ -35,17 +35,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..numerics.tables import spike_counts, training_table
+from ..numerics import shards as sharding
 from ..numerics.losses import probability
 from ..numerics.mlp import evaluate
-from ..numerics import shards as sharding
 from ..numerics.outputs import run_metadata
 from ..numerics.stats import summarise
+from ..numerics.tables import spike_counts, training_table
 from .config import SweepConfig
 from .dataset import evaluation_sets, make_training_set
 from .ensemble import GridRun, train_grid
 from .metrics import (
-    ensemble_metrics, interval, network_metrics, power_law_exponent, realised_noise, jackknife_counts, training_distribution,
+    ensemble_metrics,
+    interval,
+    jackknife_counts,
+    network_metrics,
+    power_law_exponent,
+    realised_noise,
+    training_distribution,
 )
 
 NETWORK_COLUMNS = ["accuracy", "collapse", "confidence", "calibration_error"]
@@ -87,15 +93,28 @@ class SweepResult:
 def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     started = time.perf_counter()
     sets = [make_training_set(seed, config.train_examples) for seed in config.seed_list]
-    run = train_grid(sets, config.seed_list, config.noise_levels, config.noise_model, config.hidden_dims, config.training,
-                     progress)
+    run = train_grid(
+        sets, config.seed_list, config.noise_levels, config.noise_model, config.hidden_dims, config.training, progress
+    )
     networks, ensemble, jackknife, exponent = _evaluate(run, config)
     noise = pd.DataFrame(
-        [{"noise": level, "seed": seed, "realised": realised_noise(sets[i].clean, sets[i].labels(level, config.noise_model), sets[i].context)}
-         for level in config.noise_levels for i, seed in enumerate(config.seed_list)]
+        [
+            {
+                "noise": level,
+                "seed": seed,
+                "realised": realised_noise(sets[i].clean, sets[i].labels(level, config.noise_model), sets[i].context),
+            }
+            for level in config.noise_levels
+            for i, seed in enumerate(config.seed_list)
+        ]
     )
-    metadata = run_metadata("noisy_signals", config.as_dict(), config.seed_list, time.perf_counter() - started,
-                            diverged_members=int(run.diverged.sum()))
+    metadata = run_metadata(
+        "noisy_signals",
+        config.as_dict(),
+        config.seed_list,
+        time.perf_counter() - started,
+        diverged_members=int(run.diverged.sum()),
+    )
     return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent, metadata, run)
 
 
@@ -106,15 +125,25 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
     positions = [sharding.member_positions(list(zip(r.run.levels, r.run.seeds)), members) for r in shards]
     runs = [r.run for r in shards]
     run = GridRun(
-        levels=np.array([level for level, _ in members], dtype=np.float64), seeds=np.array([seed for _, seed in members]),
+        levels=np.array([level for level, _ in members], dtype=np.float64),
+        seeds=np.array([seed for _, seed in members]),
         trained=sharding.joined_runs([r.trained for r in runs], positions, len(members)),
         memorised=sharding.placed([r.memorised for r in runs], positions, len(members)),
         clean_fit=sharding.placed([r.clean_fit for r in runs], positions, len(members)),
     )
     networks, ensemble, jackknife, exponent = _evaluate(run, config)
     noise = sharding.stacked([r.noise for r in shards], ["noise"])
-    return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent,
-                       sharding.merged_metadata(config, shards), run)
+    return SweepResult(
+        config,
+        networks,
+        ensemble,
+        jackknife,
+        _training_table(run),
+        noise,
+        exponent,
+        sharding.merged_metadata(config, shards),
+        run,
+    )
 
 
 def _subsets():
@@ -143,7 +172,13 @@ def _evaluate(run: GridRun, config: SweepConfig):
         p_train = np.stack([training_distribution(labels, level, config.noise_model, context) for level in run.levels])
         for m in range(len(run.seeds)):
             values = [network_metrics(p[m : m + 1], labels, p_train[m]) for p in per_epoch]
-            row = {"noise": run.levels[m], "seed": int(run.seeds[m]), "subset": subset, "n": len(labels), "diverged": bool(run.diverged[m])}
+            row = {
+                "noise": run.levels[m],
+                "seed": int(run.seeds[m]),
+                "subset": subset,
+                "n": len(labels),
+                "diverged": bool(run.diverged[m]),
+            }
             for name in values[0]:
                 row[name] = float(np.mean([v[name][0] for v in values])) if not run.diverged[m] else np.nan
                 row[f"{name}_final"] = float(values[-1][name][0]) if not run.diverged[m] else np.nan
@@ -152,9 +187,18 @@ def _evaluate(run: GridRun, config: SweepConfig):
             members = i * num_seeds + np.flatnonzero(kept)
             found = [ensemble_metrics(p[members], counts) for p in per_epoch]
             row = {"noise": level, "subset": subset, "seeds": len(members)}
-            averages = {name: np.mean([f[name] for f in found], axis=0) for name in ENSEMBLE_COLUMNS}  # over the kept epochs
-            jackknife_rows += [{"noise": level, "subset": subset, "left_out": left_out, **{n: float(v[i]) for n, v in averages.items()}}
-                               for i, left_out in enumerate([-1, *np.flatnonzero(kept).tolist()])]
+            averages = {
+                name: np.mean([f[name] for f in found], axis=0) for name in ENSEMBLE_COLUMNS
+            }  # over the kept epochs
+            jackknife_rows += [
+                {
+                    "noise": level,
+                    "subset": subset,
+                    "left_out": left_out,
+                    **{n: float(v[i]) for n, v in averages.items()},
+                }
+                for i, left_out in enumerate([-1, *np.flatnonzero(kept).tolist()])
+            ]
             for name in ENSEMBLE_COLUMNS:
                 averaged = averages[name]
                 row[name], row[f"{name}_low"], row[f"{name}_high"] = interval(averaged)
@@ -165,11 +209,14 @@ def _evaluate(run: GridRun, config: SweepConfig):
     fit_levels = [level for level in levels if 0 < level < 0.5]
     exponent = {"levels": fit_levels, "estimate": float("nan"), "low": float("nan"), "high": float("nan")}
     if len(fit_levels) >= 2:
-        slopes = power_law_exponent(np.array(fit_levels), np.stack([variance_by_level[level] for level in fit_levels], axis=1))
+        slopes = power_law_exponent(
+            np.array(fit_levels), np.stack([variance_by_level[level] for level in fit_levels], axis=1)
+        )
         exponent.update(zip(("estimate", "low", "high"), interval(slopes)))
     return pd.DataFrame(network_rows), pd.DataFrame(ensemble_rows), pd.DataFrame(jackknife_rows), exponent
 
 
 def _training_table(run: GridRun) -> pd.DataFrame:
-    return training_table(run.trained, {"noise": run.levels, "seed": run.seeds},
-                          {"memorised": run.memorised, "clean_fit": run.clean_fit})
+    return training_table(
+        run.trained, {"noise": run.levels, "seed": run.seeds}, {"memorised": run.memorised, "clean_fit": run.clean_fit}
+    )

@@ -71,7 +71,7 @@ class MLPStack:
         return blocks
 
     @classmethod
-    def from_members(cls, dims, members: list[list]) -> "MLPStack":
+    def from_members(cls, dims, members: list[list]) -> MLPStack:
         """A stack from each member's [W0, b0, W1, b1, ...] (nn.Linear shapes)."""
         stack = cls(dims, len(members))
         with torch.no_grad():
@@ -88,7 +88,7 @@ class MLPStack:
             params += [block[m, :-1].T.clone(), block[m, -1].clone()]
         return params
 
-    def select(self, index) -> "MLPStack":
+    def select(self, index) -> MLPStack:
         """A new stack of the given members, in that order (a copy)."""
         index = torch.as_tensor(index, dtype=torch.long)
         chosen = MLPStack(self.dims, len(index))
@@ -97,7 +97,7 @@ class MLPStack:
                 block.copy_(source[index])
         return chosen
 
-    def clone(self) -> "MLPStack":
+    def clone(self) -> MLPStack:
         return MLPStack(self.dims, self.members, self.flat.detach().clone())
 
 
@@ -121,7 +121,9 @@ def forward(layers: list[torch.Tensor], x_ones: torch.Tensor, buffers: list[torc
         inputs.append(h)
 
 
-def backward(layers: list[torch.Tensor], inputs: list[torch.Tensor], grad_output: torch.Tensor, grads: list[torch.Tensor]) -> list[torch.Tensor]:
+def backward(
+    layers: list[torch.Tensor], inputs: list[torch.Tensor], grad_output: torch.Tensor, grads: list[torch.Tensor]
+) -> list[torch.Tensor]:
     """Gradients of the loss with respect to every layer block, written into `grads`
     (blocks like `layers`), from the gradient at the output [M, n, out]. Returns the
     gradient at each layer's output (pre-activation), first layer first."""
@@ -172,7 +174,9 @@ def evaluate(stack: MLPStack, x: torch.Tensor, member_block: int = 64, input_blo
         end = min(start + member_block, stack.members)
         part = stack if (start, end) == (0, stack.members) else stack.select(range(start, end))
         xs = x[start:end] if x.dim() == 3 else x.expand(end - start, *x.shape)
-        blocks.append(torch.cat([outputs(part, xs[:, i : i + input_block]) for i in range(0, xs.shape[1], input_block)], dim=1))
+        blocks.append(
+            torch.cat([outputs(part, xs[:, i : i + input_block]) for i in range(0, xs.shape[1], input_block)], dim=1)
+        )
     return torch.cat(blocks)
 
 

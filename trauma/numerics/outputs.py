@@ -37,8 +37,7 @@ def check_output_dir(out_dir) -> Path:
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
         raise OutputDirError(
-            f"--out {out_dir}: exists and is not an earlier sweep's output (no {MARKER}); "
-            "choose a new or empty folder"
+            f"--out {out_dir}: exists and is not an earlier sweep's output (no {MARKER}); choose a new or empty folder"
         )
     return out_dir
 
@@ -141,7 +140,9 @@ def save_checkpoints(folder: Path, stack: MLPStack, seeds, condition: str, value
     values, seeds = np.asarray(values), np.asarray(seeds)
     for value in dict.fromkeys(values.tolist()):
         members = np.flatnonzero(values == value)
-        save_checkpoint(folder / f"{condition}_{value:g}.pt", stack.select(members), seeds[members], **{condition: value}, **info)
+        save_checkpoint(
+            folder / f"{condition}_{value:g}.pt", stack.select(members), seeds[members], **{condition: value}, **info
+        )
 
 
 def load_checkpoint(path) -> tuple[MLPStack, dict]:

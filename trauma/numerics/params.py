@@ -32,10 +32,11 @@ class ParameterError(ValueError):
         super().__init__(f"parameter {name!r}: must be {allowed}; got {value!r}")
 
 
-def parameter(default, description: str, check):
+def parameter(default, description: str, check, shared: bool = False):
     """A field of a config: its default, what it means, and its check
-    (`check(name, value, checked)`, see the top of this file)."""
-    metadata = {"description": description, "check": check}
+    (`check(name, value, checked)`, see the top of this file); `shared`: one of the
+    declarations at the end of this file."""
+    metadata = {"description": description, "check": check, "shared": shared}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -62,8 +63,10 @@ class Parameters:
     def defaults(cls) -> dict:
         """Every parameter's declared default, in declaration order (before the checks
         fill in what depends on other parameters, such as eval_epochs)."""
-        return {spec.name: spec.default_factory() if spec.default is dataclasses.MISSING else spec.default
-                for spec in dataclasses.fields(cls)}
+        return {
+            spec.name: spec.default_factory() if spec.default is dataclasses.MISSING else spec.default
+            for spec in dataclasses.fields(cls)
+        }
 
     @classmethod
     def from_overrides(cls, overrides: dict):
@@ -115,6 +118,7 @@ def check_known(names, known) -> None:
 
 
 # Checks of one value: (name, value, ...) -> the clean value, or ParameterError.
+
 
 def _number(value) -> float | None:
     """The value as a finite float, or None. Accepts numbers and numeric strings
@@ -182,6 +186,7 @@ def distinct_list(name: str, value, item, allowed: str) -> list:
 
 # The same checks as a field's check (`parameter`), for the common cases.
 
+
 def at_least(minimum: int):
     """An integer >= minimum."""
     return lambda name, value, checked: integer(name, value, minimum)
@@ -202,43 +207,55 @@ def true_or_false(name: str, value, checked) -> bool:
 
 # The training parameters every model shares, declared once. A model's config takes
 # the ones it has, in the order it lists them, choosing its own defaults.
+SHARED = ("seeds", "epochs", "hidden_dims", "optimizer", "learning_rate", "lr_schedule", "batch_size", "eval_epochs")
+
 
 def seeds(default: int, least: int = 1):
-    return parameter(default, "number of seeds; seed i has its own data, initialisation and data order", at_least(least))
+    text = "number of seeds; seed i has its own data, initialisation and data order"
+    return parameter(default, text, at_least(least), shared=True)
 
 
 def epochs(default: int):
-    return parameter(default, "training epochs", at_least(1))
+    return parameter(default, "training epochs", at_least(1), shared=True)
 
 
 def hidden_dims(default):
-    return parameter(list(default), "hidden layer sizes ([] for none: a linear model)",
-                     lambda name, value, checked: integer_list(name, value, 1))
+    return parameter(
+        list(default),
+        "hidden layer sizes ([] for none: a linear model)",
+        lambda name, value, checked: integer_list(name, value, 1),
+        shared=True,
+    )
 
 
 def optimizer():
-    return parameter("adam", "adam or sgd", one_of(OPTIMIZERS))
+    return parameter("adam", "adam or sgd", one_of(OPTIMIZERS), shared=True)
 
 
 def learning_rate(default: float = 1e-3):
-    return parameter(default, "learning rate", within(0.0, low_open=True))
+    return parameter(default, "learning rate", within(0.0, low_open=True), shared=True)
 
 
 def lr_schedule():
-    return parameter("constant", "constant, or cosine (decays the learning rate to 0 over the epochs)", one_of(LR_SCHEDULES))
+    text = "constant, or cosine (decays the learning rate to 0 over the epochs)"
+    return parameter("constant", text, one_of(LR_SCHEDULES), shared=True)
 
 
 def batch_size():
-    return parameter(32, "minibatch size", at_least(1))
+    return parameter(32, "minibatch size", at_least(1), shared=True)
 
 
 def eval_epochs(of: str = "epochs", default: int = 5):
     """The metrics average over the networks after each of the last this many epochs
     of the parameter `of` (declared before it): None means `default`, or every epoch
     if there are fewer."""
+
     def check(name, value, checked):
         epochs = checked[of]
         return integer(name, min(default, epochs) if value is None else value, 1, maximum=epochs)
 
-    return parameter(None, f"metrics are averaged over the networks after each of the last this many epochs of {of} "
-                     f"(default {default}, at most all)", check)
+    text = (
+        f"metrics are averaged over the networks after each of the last this many epochs of {of} "
+        f"(default {default}, at most all)"
+    )
+    return parameter(None, text, check, shared=True)

@@ -32,9 +32,9 @@ import sys
 import numpy as np
 import pandas as pd
 
-from .trainer import joined, scattered
 from .blas import cores
 from .params import ParameterError, integer
+from .trainer import joined, scattered
 
 
 class ShardError(RuntimeError):
@@ -48,8 +48,9 @@ def check_shards(value, seeds: int, least: int = 1) -> int:
     try:
         return integer("--shards", value, 1, maximum=most)
     except ParameterError:
-        raise ParameterError("--shards", f"an integer from 1 to {most} ({seeds} seeds, at least {least} a shard)",
-                             value) from None
+        raise ParameterError(
+            "--shards", f"an integer from 1 to {most} ({seeds} seeds, at least {least} a shard)", value
+        ) from None
 
 
 def split_seeds(seeds: list[int], shards: int) -> list[list[int]]:
@@ -63,8 +64,9 @@ def shards_for_budget(seeds: int, estimate: tuple[float, float], budget_gb: floa
     fixed, per_seed = estimate
     room = budget_gb * 1e9 - fixed
     if room <= per_seed:
-        raise ParameterError("--memory-budget-gb", f"more than {(fixed + per_seed) / 1e9:.2f} (one seed's estimated peak)",
-                             budget_gb)
+        raise ParameterError(
+            "--memory-budget-gb", f"more than {(fixed + per_seed) / 1e9:.2f} (one seed's estimated peak)", budget_gb
+        )
     return min(seeds, math.ceil(seeds * per_seed / room))
 
 
@@ -96,13 +98,17 @@ def run_sharded(model, config, shards: int, progress: bool = False, pool=None, t
                 print(f"shard {number}/{shards}: seeds {seeds[0]}-{seeds[-1]}", file=sys.stderr, flush=True)
             results.append(run_shard(model, config, seeds, progress))
         return model.merge_shards(config, results)
-    futures = [pool.submit(_shard_task, model, config, seeds, threads, key=f"shard-{number}")
-               for number, seeds in enumerate(parts, 1)]
+    futures = [
+        pool.submit(_shard_task, model, config, seeds, threads, key=f"shard-{number}")
+        for number, seeds in enumerate(parts, 1)
+    ]
     position, results = {future: i for i, future in enumerate(futures)}, [None] * shards
     for done, (future, result, error) in enumerate(pool.completed(futures), 1):
         i = position[future]
         if error is not None:
-            raise ShardError(f"shard {i + 1} (seeds {parts[i][0]}-{parts[i][-1]}) failed: {type(error).__name__}: {error}")
+            raise ShardError(
+                f"shard {i + 1} (seeds {parts[i][0]}-{parts[i][-1]}) failed: {type(error).__name__}: {error}"
+            )
         results[i] = result
         if progress:
             print(f"shard {i + 1}/{shards} done ({done} of {shards})", file=sys.stderr, flush=True)

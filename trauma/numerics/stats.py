@@ -17,7 +17,7 @@ Non-finite values (diverged runs) are left out; n says how many seeds were used.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ BOOTSTRAP_SEED = 0
 ALPHA = 0.05
 
 
-@lru_cache(maxsize=None)
+@cache
 def bootstrap_indices(n: int) -> np.ndarray:
     """The bootstrap's resampling indices for n values: [RESAMPLES, n]."""
     return np.random.default_rng(BOOTSTRAP_SEED).integers(0, n, size=(RESAMPLES, n))
@@ -97,9 +97,15 @@ def paired(differences) -> dict:
     p = float(stats.wilcoxon(nonzero).pvalue) if len(nonzero) else 1.0
     direction = "none" if p >= ALPHA else ("positive" if np.median(nonzero) > 0 else "negative")
     return {
-        "mean": mean, "low": low, "high": high, "n": n,
-        "positive": int((d > 0).sum()), "negative": int((d < 0).sum()), "zero": int((d == 0).sum()),
-        "p": p, "direction": direction,
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "n": n,
+        "positive": int((d > 0).sum()),
+        "negative": int((d < 0).sum()),
+        "zero": int((d == 0).sum()),
+        "p": p,
+        "direction": direction,
     }
 
 
@@ -192,3 +198,14 @@ def format_ci(mean: float, low: float, high: float, percent: bool = False, digit
     if not np.isfinite(low):
         return f"{mean * scale:.{digits}f}{unit}"
     return f"{mean * scale:.{digits}f}{unit} [{low * scale:.{digits}f}, {high * scale:.{digits}f}]"
+
+
+def format_row(row, column: str, percent: bool = False, digits: int = 1) -> str:
+    """`format_ci` of one column of a summary row (its <column>_mean, _low, _high)."""
+    return format_ci(
+        getattr(row, f"{column}_mean"),
+        getattr(row, f"{column}_low"),
+        getattr(row, f"{column}_high"),
+        percent=percent,
+        digits=digits,
+    )

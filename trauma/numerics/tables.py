@@ -8,8 +8,6 @@ import pandas as pd
 
 from .trainer import Trained
 
-
-
 # A loss spike: an epoch (after the first SPIKE_SKIP, still learning) whose mean loss
 # is more than SPIKE_FACTOR times the lowest epoch loss before it, and above it by
 # more than SPIKE_RISE (so that a loss near zero, whose relative wobbles are large,
@@ -25,8 +23,11 @@ def loss_curve(loss: np.ndarray) -> dict[str, np.ndarray]:
     with_start = np.concatenate([nan, loss], axis=1)
     lowest_before = np.concatenate([nan, nan, np.minimum.accumulate(loss, axis=1)[:, :-1]], axis=1)
     with np.errstate(invalid="ignore"):
-        spike = ((with_start > SPIKE_FACTOR * lowest_before) & (with_start - lowest_before > SPIKE_RISE)
-                 & (np.arange(with_start.shape[1]) > SPIKE_SKIP))
+        spike = (
+            (with_start > SPIKE_FACTOR * lowest_before)
+            & (with_start - lowest_before > SPIKE_RISE)
+            & (np.arange(with_start.shape[1]) > SPIKE_SKIP)
+        )
     return {"loss": with_start, "loss_over_lowest": with_start / lowest_before, "spike": spike}
 
 
@@ -39,13 +40,15 @@ def training_table(trained: Trained, members: dict, per_epoch: dict | None = Non
     curve = loss_curve(np.where(gone[:, None], np.nan, trained.loss))
     per_epoch = {name: np.where(gone[:, None], np.nan, values) for name, values in (per_epoch or {}).items()}
     num_members, num_points = curve["loss"].shape
-    return pd.DataFrame({
-        **{name: np.repeat(values, num_points) for name, values in members.items()},
-        "diverged": np.repeat(gone, num_points),
-        "epoch": np.tile(np.arange(num_points), num_members),
-        **{name: values.ravel() for name, values in curve.items()},
-        **{name: np.asarray(values).ravel() for name, values in per_epoch.items()},
-    })
+    return pd.DataFrame(
+        {
+            **{name: np.repeat(values, num_points) for name, values in members.items()},
+            "diverged": np.repeat(gone, num_points),
+            "epoch": np.tile(np.arange(num_points), num_members),
+            **{name: values.ravel() for name, values in curve.items()},
+            **{name: np.asarray(values).ravel() for name, values in per_epoch.items()},
+        }
+    )
 
 
 def spike_counts(training, keys: list[str]):

@@ -89,7 +89,9 @@ def training_loss(stack: MLPStack, x: torch.Tensor, encoded: torch.Tensor, membe
     """[M] each member's weighted mean loss over its whole training set (x [D, N, in],
     `encoded` targets [D, N, ...]), every example once."""
     rows, num_examples = torch.as_tensor(members.data, dtype=torch.long), x.shape[1]
-    target, scale = loss.scaled_targets(encoded[rows], members.weights, torch.full((num_examples,), float(num_examples)))
+    target, scale = loss.scaled_targets(
+        encoded[rows], members.weights, torch.full((num_examples,), float(num_examples))
+    )
     return loss.value_and_grad(evaluate(stack, x[rows]), target, scale)[0].numpy()
 
 
@@ -122,13 +124,35 @@ class FusedOptimizer:
 
     def step(self) -> None:
         if self.name == "sgd":
-            torch._fused_sgd_([self.flat], [self.flat.grad], [], weight_decay=0.0, momentum=0.0, lr=self.learning_rate,
-                              dampening=0.0, nesterov=False, maximize=False, is_first_step=False)
+            torch._fused_sgd_(
+                [self.flat],
+                [self.flat.grad],
+                [],
+                weight_decay=0.0,
+                momentum=0.0,
+                lr=self.learning_rate,
+                dampening=0.0,
+                nesterov=False,
+                maximize=False,
+                is_first_step=False,
+            )
             return
         self.steps.add_(1)
-        torch._fused_adam_([self.flat], [self.flat.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.steps],
-                           lr=self.learning_rate, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
-                           amsgrad=False, maximize=False)
+        torch._fused_adam_(
+            [self.flat],
+            [self.flat.grad],
+            [self.exp_avg],
+            [self.exp_avg_sq],
+            [],
+            [self.steps],
+            lr=self.learning_rate,
+            beta1=0.9,
+            beta2=0.999,
+            weight_decay=0.0,
+            eps=1e-8,
+            amsgrad=False,
+            maximize=False,
+        )
 
 
 def initial_stack(dims, seeds) -> MLPStack:
@@ -141,8 +165,9 @@ class _Part:
     """The members of a grid that share a learning rate: one stack, one optimiser.
     A part of one member is computed as two copies (see trauma/numerics/mlp.py)."""
 
-    def __init__(self, initial: MLPStack, members: np.ndarray, optimizer: str, learning_rate: float, batch_sizes,
-                 anchor=None):
+    def __init__(
+        self, initial: MLPStack, members: np.ndarray, optimizer: str, learning_rate: float, batch_sizes, anchor=None
+    ):
         self.members = members if len(members) > 1 else np.repeat(members, 2)
         self.stack = initial.select(self.members)
         # an elastic pull towards anchor weights: gradient += strength * (weights - anchor)
@@ -202,9 +227,13 @@ def joined(grids, num_members: int) -> Trained:
     initial_loss = np.empty(num_members, dtype=first.initial_loss.dtype)
     for members, trained in grids:
         loss[members], initial_loss[members] = trained.loss, trained.initial_loss
-    return Trained(initial=stack(lambda t: t.initial), final=stack(lambda t: t.final), loss=loss,
-                   snapshots={epoch: stack(lambda t, e=epoch: t.snapshots[e]) for epoch in first.snapshots},
-                   initial_loss=initial_loss)
+    return Trained(
+        initial=stack(lambda t: t.initial),
+        final=stack(lambda t: t.final),
+        loss=loss,
+        snapshots={epoch: stack(lambda t, e=epoch: t.snapshots[e]) for epoch in first.snapshots},
+        initial_loss=initial_loss,
+    )
 
 
 def train_ensemble(
@@ -252,8 +281,12 @@ def train_ensemble(
     starts = range(0, length, batch_size)
     sizes = torch.tensor([min(batch_size, length - start) for start in starts], dtype=torch.float32)
     batch_sizes = sizes.repeat_interleave(sizes.long())  # [L]: the size of the minibatch each position falls in
-    parts = [_Part(initial, np.flatnonzero(rates == rate), training.optimizer, rate, {int(b) for b in sizes.tolist()}, anchor)
-             for rate in dict.fromkeys(rates.tolist())]
+    parts = [
+        _Part(
+            initial, np.flatnonzero(rates == rate), training.optimizer, rate, {int(b) for b in sizes.tolist()}, anchor
+        )
+        for rate in dict.fromkeys(rates.tolist())
+    ]
     if after_epoch is not None:
         after_epoch(0, _merged(parts, dims, num_members))
 
@@ -269,7 +302,9 @@ def train_ensemble(
             part.opt.learning_rate = learning_rate_at(epoch, epochs, part.learning_rate, lr_schedule)
             order = orders[seed_row[part.members]]  # [m, L]
             rows = data_index[part.members][:, None]
-            target, scale = loss.scaled_targets(encoded[rows, order], members.weights[part.members].gather(1, order), batch_sizes)
+            target, scale = loss.scaled_targets(
+                encoded[rows, order], members.weights[part.members].gather(1, order), batch_sizes
+            )
             epoch_data.append((x_ones[rows, order], target, scale))
         for step, start in enumerate(starts):
             batch = slice(start, start + batch_size)

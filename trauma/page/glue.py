@@ -83,6 +83,8 @@ def diverged_text(diverged: int, total: int) -> str:
     if diverged == 0:
         return f"None of the {total} networks diverged."
     pronoun = "it is" if diverged == 1 else "they are"
-    return (f"{diverged} of the {total} networks diverged (their training loss ended at more than {DIVERGED_FACTOR:g} "
-            f"times its value at initialisation, or not finite); {pronoun} left out of every mean, interval, fit and "
-            "figure on this page.")
+    return (
+        f"{diverged} of the {total} networks diverged (their training loss ended at more than {DIVERGED_FACTOR:g} "
+        f"times its value at initialisation, or not finite); {pronoun} left out of every mean, interval, fit and "
+        "figure on this page."
+    )

@@ -28,7 +28,9 @@ def finish(fig, ax, path, legend=True):
 
 def band(ax, x, summary, column, scale=1.0, **style):
     line = ax.plot(x, scale * summary[f"{column}_mean"], **style)[0]
-    ax.fill_between(x, scale * summary[f"{column}_low"], scale * summary[f"{column}_high"], color=line.get_color(), alpha=0.2)
+    ax.fill_between(
+        x, scale * summary[f"{column}_low"], scale * summary[f"{column}_high"], color=line.get_color(), alpha=0.2
+    )
     return line.get_color()
 
 
@@ -45,24 +47,35 @@ def colours(n):
     return plt.cm.viridis(np.linspace(0, 0.9, n)) if n > 4 else [f"C{i}" for i in range(n)]
 
 
-def condition_colours(penalties):
-    return dict(zip(penalties, plt.cm.plasma(np.linspace(0, 0.85, len(penalties)))))
+def condition_colours(values):
+    """A colour for each value of a condition (e.g. each penalty), in order."""
+    return dict(zip(values, plt.cm.plasma(np.linspace(0, 0.85, len(values)))))
 
 
-def plot_training_curves(training_summary, column: str, ylabel: str, path=None, log: bool = False, penalties=None,
-                         training=None, by: str = "penalty", symbol: str = "λ"):
-    """A per-epoch quantity, one line per penalty (or other `by` column, shown as
-    `symbol`): mean, 95 % CI band; with the per-seed table `training`, each seed's
-    curve as a thin line, so that a spike in one seed is not averaged away."""
-    penalties = penalties or sorted(set(training_summary[by]))
-    colours = condition_colours(sorted(set(training_summary[by])))
+def plot_training_curves(
+    summary, column: str, ylabel: str, by: str, symbol: str, path=None, log: bool = False, shown=None, training=None
+):
+    """A per-epoch quantity, one line per value of the condition `by` (labelled
+    "`symbol` = value"; `shown`: some of them): mean, 95 % CI band; with the per-seed
+    table `training`, each seed's curve as a thin line, so that a spike in one seed is
+    not averaged away."""
+    colours = condition_colours(sorted(set(summary[by])))
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    for penalty in penalties:
-        cell = training_summary[(training_summary[by] == penalty)].dropna(subset=[f"{column}_mean"]).sort_values("epoch")
-        band(ax, cell.epoch, cell, column, color=colours[penalty], label=f"{symbol} = {penalty:g}", marker="o" if len(cell) < 20 else None, ms=3)
+    for value in shown or sorted(set(summary[by])):
+        cell = summary[summary[by] == value].dropna(subset=[f"{column}_mean"]).sort_values("epoch")
+        band(
+            ax,
+            cell.epoch,
+            cell,
+            column,
+            color=colours[value],
+            label=f"{symbol} = {value:g}",
+            marker="o" if len(cell) < 20 else None,
+            ms=3,
+        )
         if training is not None:
-            for _, seed in training[training[by] == penalty].dropna(subset=[column]).groupby("seed"):
-                ax.plot(seed.epoch, seed[column], color=colours[penalty], lw=0.5, alpha=0.4)
+            for _, seed in training[training[by] == value].dropna(subset=[column]).groupby("seed"):
+                ax.plot(seed.epoch, seed[column], color=colours[value], lw=0.5, alpha=0.4)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch (0 = initialisation)")

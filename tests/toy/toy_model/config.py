@@ -8,9 +8,12 @@ from trauma.numerics import params
 @dataclass(frozen=True)
 class SweepConfig(params.Parameters):
     noise_levels: list = params.parameter(
-        [0.0, 0.3], "shares of training labels replaced by a fair coin, distinct numbers in [0, 1]",
-        lambda name, value, checked: params.distinct_list(name, value, lambda n, v: params.real(n, v, 0.0, 1.0),
-                                                          "a non-empty list of distinct numbers in [0, 1]"))
+        [0.0, 0.3],
+        "shares of training labels replaced by a fair coin, distinct numbers in [0, 1]",
+        lambda name, value, checked: params.distinct_list(
+            name, value, lambda n, v: params.real(n, v, 0.0, 1.0), "a non-empty list of distinct numbers in [0, 1]"
+        ),
+    )
     seeds: int = params.seeds(3)
     epochs: int = params.epochs(5)
     hidden_dims: list = params.hidden_dims([4])

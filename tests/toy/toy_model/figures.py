@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 
 from trauma.page import interactive, plots
+
 from .sweep import SweepResult
 
 
@@ -18,7 +19,15 @@ def plot_accuracy(summary, per_seed, path=None):
 
 def interactive_figure(result: SweepResult) -> dict:
     summary, rows = result.summary(), result.networks
-    traces = interactive.line("accuracy", summary.noise, summary.accuracy_mean, summary.accuracy_low, summary.accuracy_high,
-                              summary.accuracy_n, panel=0, colour="C0")
+    traces = interactive.line(
+        "accuracy",
+        summary.noise,
+        summary.accuracy_mean,
+        summary.accuracy_low,
+        summary.accuracy_high,
+        summary.accuracy_n,
+        panel=0,
+        colour="C0",
+    )
     traces.append(interactive.seeds("accuracy", rows.noise, rows.accuracy, rows.seed, panel=0, colour="C0"))
     return interactive.figure(traces, [{"x": "noise level", "y": "accuracy"}])

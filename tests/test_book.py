@@ -630,7 +630,7 @@ def test_bad_parameters_to_trauma_run_stop_before_execution(smoke_book):
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 2 and "penalties of realistic" in done.stderr
+    assert done.returncode == 2 and "penalties of its source variant 'realistic'" in done.stderr
     assert sorted((root / "book/generated").rglob("*.ipynb")) == before
     assert not (root / "book/generated/custom_variants.yml").exists()
 

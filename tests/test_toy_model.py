@@ -88,7 +88,7 @@ def test_a_fifth_model_is_registered_runs_and_becomes_pages_of_the_book(toy_book
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     page = (root / "_build/html/book/generated/toy/01_toy_default.html").read_text()
-    assert "Model 5: Toy" in page and "networks diverged" in page and "application/vnd.plotly.v1+json" in page
+    assert "Model 5: Toy" in page and "networks diverged" in page and page.count('class="trauma-plotly"') == 1
     assert "noise_levels" in (root / "_build/html/book/generated/toy/02_toy_noisier.html").read_text()
 
     assert _snapshot() == before  # no file of the project changed

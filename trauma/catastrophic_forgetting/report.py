@@ -101,7 +101,8 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                 "verdict": rule(threshold, observed["low"], observed["high"]),
             }
         )
-    return pd.DataFrame(rows).set_index(["strategy", "quantity"])
+    columns = ["strategy", "quantity", "predicted", "observed (mean [95 % CI])", "verdict"]
+    return pd.DataFrame(rows, columns=columns).set_index(["strategy", "quantity"])
 
 
 def pareto_front(result: SweepResult) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from conftest import copy_book_sources
 
 from trauma.book import paths
 from trauma.book.variants import load_table
+from trauma.numerics.stats import verdict_contradicts
 
 REPO = paths.ROOT
 BIN = Path(sys.executable).parent
@@ -330,8 +331,16 @@ def test_the_findings_page_has_every_prediction_of_every_headline_page(smoke_boo
         "Model 4: Catastrophic Forgetting",
     ):
         assert model in findings
+    body = findings.split("<tbody>")[1]
+    cells = [[_cell_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in body.split("<tr>")[1:]]
+    assert len(cells) == rows and all(len(row) == 3 for row in cells)  # predicted, observed, verdict
+    assert not [row for row in cells if verdict_contradicts(*row)]
     text = _page_text(root / "_build/html/book/generated/findings/01_findings.html")
     assert re.search(r"Table \d+ Every prediction of every model", text)
+
+
+def _cell_text(cell: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split())
 
 
 def test_glued_tables_are_numbered_as_tables(smoke_book):

@@ -18,6 +18,7 @@ from trauma.cli import main
 from trauma.models import MODELS
 from trauma.numerics import params, seeding, shards
 from trauma.numerics.params import Parameters
+from trauma.numerics.stats import verdict_contradicts
 from trauma.page.glue import diverged_text
 
 ALL = list(MODELS.values())
@@ -134,6 +135,8 @@ def test_predictions_carry_the_shared_columns_and_verdict_words(swept):
     table = model.predictions(result)
     assert list(table.columns) == COLUMNS and len(table) > 0
     assert table.verdict.map(lambda v: v.startswith(VERDICTS)).all()
+    rows = zip(table["predicted"], table["observed (mean [95 % CI])"], table["verdict"])
+    assert not [row for row in rows if verdict_contradicts(*row)]
 
 
 def test_the_interactive_figure_draws_every_seed_and_is_plain_json(swept):

@@ -2,7 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trauma.numerics.stats import format_ci, mean_ci, paired, summarise, verdict_about, verdict_below, verdict_direction
+from trauma.numerics.stats import (
+    format_ci,
+    mean_ci,
+    paired,
+    summarise,
+    verdict_about,
+    verdict_about_share,
+    verdict_below,
+    verdict_contradicts,
+    verdict_direction,
+)
 
 
 def test_bootstrap_interval_is_reproducible_and_stays_within_what_was_observed():
@@ -60,3 +70,34 @@ def test_format_ci():
     assert format_ci(0.1234, 0.1, 0.15, percent=True) == "12.3 % [10.0, 15.0]"
     assert format_ci(2.0, np.nan, np.nan) == "2.0"
     assert format_ci(np.nan, np.nan, np.nan) == "n/a"
+
+
+def test_a_below_chance_accuracy_cannot_support_a_near_chance_prediction():
+    # Model 2 at p = 0.6 (the earlier book): ~54 % predicted, 35.3 % [29.1, 42.5] observed. The
+    # error rate 0.46 -> [0.575, 0.709] lies within a factor of two, but the networks learned the
+    # inverted rule.
+    assert verdict_about(0.46, 1 - 0.425, 1 - 0.291) == "supported"
+    assert verdict_about_share(0.54, 0.291, 0.425, reference=0.5) == "not supported (smaller)"
+    assert verdict_about_share(0.54, 0.291, 0.425) == "supported"  # no reference stated: the factor of two alone
+    assert verdict_about_share(0.54, 0.51, 0.60, reference=0.5) == "supported"
+    assert verdict_about_share(0.3, 0.55, 0.58, reference=0.5) == "not supported (larger)"  # above chance, X below
+
+
+def test_the_direction_word_describes_the_share_as_shown():
+    # ~92 % predicted, 97.9 % [97.5, 98.3] observed: the error rate is smaller, the accuracy larger.
+    assert verdict_about_share(0.92, 0.975, 0.983) == "not supported (larger)"
+    assert verdict_about_share(0.92, 0.70, 0.80) == "not supported (smaller)"
+    assert verdict_about_share(0.31, 0.05, 0.10) == "not supported (smaller)"  # below 0.5: the share itself
+    assert verdict_about_share(0.31, 0.70, 0.80) == "not supported (larger)"
+    assert verdict_about_share(0.92, 0.90, 0.95) == "supported"
+    assert verdict_about_share(0.92, 0.80, 0.95) == "inconclusive"
+
+
+def test_a_verdict_that_contradicts_its_displayed_numbers_is_caught():
+    # The earlier book's Model 2 row: larger accuracy, "smaller" (the word was about the error rate).
+    assert verdict_contradicts("~ 92 %", "97.9 % [97.5, 98.3]", "not supported (smaller)")
+    assert not verdict_contradicts("~ 92 %", "97.9 % [97.5, 98.3]", "not supported (larger)")
+    assert verdict_contradicts("> 0.9", "0.85 [0.80, 0.95]", "supported")
+    assert not verdict_contradicts("< 5 %", "3.1 % [2.0, 4.0]", "supported")
+    assert verdict_contradicts("< 5 %", "6.1 % [5.5, 7.0]", "supported")
+    assert not verdict_contradicts("~ 0.5", "n/a", "inconclusive (no interval)")

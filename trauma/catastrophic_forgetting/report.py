@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..numerics import stats
-from ..numerics.stats import cell, format_ci, paired, verdict_about, verdict_above, verdict_below
+from ..numerics.stats import cell, format_ci, paired, verdict_about_share, verdict_above, verdict_below
 from .sweep import SweepResult
 
 # The specification's predictions: (strategy or "before", quantity) -> value.
@@ -58,17 +58,6 @@ def strategy_difference(
     return paired(per_seed(result, column, strategy) - per_seed(other or result, column, reference))
 
 
-def _about(predicted: float, observed: dict) -> str:
-    """The factor-of-two rule on the quantity, or above 0.5 on its complement (the
-    verdict's direction word then turned back to describe the quantity itself)."""
-    if predicted <= 0.5:
-        return verdict_about(predicted, observed["low"], observed["high"])
-    verdict = verdict_about(1 - predicted, 1 - observed["high"], 1 - observed["low"])
-    return (
-        verdict.replace("(larger)", "(smaller)") if "(larger)" in verdict else verdict.replace("(smaller)", "(larger)")
-    )
-
-
 def predictions(result: SweepResult) -> pd.DataFrame:
     """The specification's predictions for the strategies the sweep has, with verdicts."""
     names = set(result.networks.strategy)
@@ -84,7 +73,7 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                 "quantity": QUANTITY_LABELS[quantity],
                 "predicted": f"~ {predicted:g}",
                 "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=3),
-                "verdict": _about(predicted, observed),
+                "verdict": verdict_about_share(predicted, observed["low"], observed["high"]),
             }
         )
     for strategy, quantity, side, threshold in SPEC_CLAIMS:

@@ -109,5 +109,6 @@ class DynamicsConfig(params.Parameters):
     def check_source(self, source: SweepConfig) -> None:
         """Refuse a penalty the source variant did not train."""
         if self.penalty not in source.penalties:
-            allowed = f"one of the penalties of its source variant {self.source!r}: " + ", ".join(f"{p:g}" for p in source.penalties)
+            penalties = ", ".join(f"{p:g}" for p in source.penalties)
+            allowed = f"one of the penalties of its source variant {self.source!r}: {penalties}"
             raise params.ParameterError("penalty", allowed, self.penalty)

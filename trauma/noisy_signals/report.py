@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..numerics import stats
-from ..numerics.stats import cell, format_ci, paired, verdict_about
+from ..numerics.stats import cell, format_ci, paired, verdict_about, verdict_about_share
 from .metrics import interval
 from .sweep import SweepResult
 
@@ -24,10 +24,11 @@ SPEC_PREDICTIONS = {
     0.60: {"instability": 0.34, "collapse": 0.43, "accuracy": 0.54},
 }
 HYPOTHESIS_EXPONENT = 0.5  # prediction variance ~ sqrt(level)
+CHANCE = 0.5  # the accuracy of guessing a binary label
 QUANTITY_LABELS = {
     "instability": "prediction SD across seeds",
     "collapse": "confidence collapse, share with p in (0.45, 0.55)",
-    "accuracy": "accuracy (verdict on the error rate 1 − accuracy)",
+    "accuracy": "accuracy (the factor of two on the error rate 1 − accuracy)",
 }
 
 
@@ -68,8 +69,8 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                 observed = ensemble_cell(result, "instability", level)
             else:
                 observed = network_cell(result, quantity, level)
-            if quantity == "accuracy":
-                verdict = verdict_about(1 - predicted, 1 - observed["high"], 1 - observed["low"])
+            if quantity == "accuracy":  # chance: a binary answer; below it, the inverted rule was learned
+                verdict = verdict_about_share(predicted, observed["low"], observed["high"], reference=CHANCE)
             else:
                 verdict = verdict_about(predicted, observed["low"], observed["high"])
             percent = quantity != "instability"

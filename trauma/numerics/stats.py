@@ -9,14 +9,17 @@
   positive or negative is decided by a two-sided Wilcoxon signed-rank test on the
   per-seed differences (zeros dropped), at the 5 % level; the counts of seeds going
   each way are reported beside it.
-- Verdicts on predictions (`verdict_about`, `verdict_below`, `verdict_direction`)
-  are in words, and the book glues the words, so prose cannot contradict numbers.
+- Verdicts on predictions (`verdict_about`, `verdict_about_share`, `verdict_below`,
+  `verdict_above`, `verdict_direction`) are in words, and the book glues the
+  words, so prose cannot contradict numbers; a direction word ("smaller",
+  "larger") always describes the quantity as displayed, never its complement.
 
 Non-finite values (diverged runs) are left out; n says how many seeds were used.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -164,6 +167,31 @@ def verdict_about(predicted: float, low: float, high: float) -> str:
     return "inconclusive"
 
 
+def verdict_about_share(predicted: float, low: float, high: float, reference: float | None = None) -> str:
+    """A prediction "about X" of a share in [0, 1] that has a complement (an accuracy,
+    a recall, a success rate). Above 0.5 the factor-of-two rule of `verdict_about` is
+    applied to the complement (the error rate, where a factor of two means something;
+    on the share itself any value above X/2 would pass). The direction word always
+    describes the share as displayed. With a `reference` (chance, or what a constant
+    answer scores), an interval wholly on the other side of it from X is never
+    supported: a network below chance has learned the opposite rule, not the
+    predicted near-chance one."""
+    if predicted > 0.5:
+        verdict = verdict_about(1 - predicted, 1 - high, 1 - low)
+        verdict = {
+            "not supported (smaller)": "not supported (larger)",
+            "not supported (larger)": "not supported (smaller)",
+        }.get(verdict, verdict)
+    else:
+        verdict = verdict_about(predicted, low, high)
+    if verdict == "supported" and reference is not None:
+        if predicted > reference and high < reference:
+            return "not supported (smaller)"
+        if predicted < reference and low > reference:
+            return "not supported (larger)"
+    return verdict
+
+
 def verdict_below(predicted: float, low: float, high: float) -> str:
     """A prediction "below X": supported if the whole interval lies below X, not
     supported if it lies at or above X, otherwise inconclusive."""
@@ -188,6 +216,26 @@ def verdict_direction(test: dict) -> str:
     """A claim "this paired difference is positive", from `paired`: supported,
     opposite (significantly negative), or not supported (no consistent direction)."""
     return {"positive": "supported", "negative": "opposite", "none": "not supported"}[test["direction"]]
+
+
+def verdict_contradicts(predicted: str, observed: str, verdict: str) -> bool:
+    """Whether a predictions-table row, as displayed, says one thing in its verdict
+    and another in its numbers: "(smaller)" or "(larger)" beside an observed mean on
+    the other side of the predicted value, or a "< X" / "> X" prediction "supported"
+    by a mean on the wrong side of X. Reads the displayed strings ("~ 92 %",
+    "97.9 % [96.1, 99.0]"), so it checks exactly what a reader sees."""
+    claim = re.match(r"\s*([~<>])\s*(-?[\d.]+)", predicted)
+    mean = re.match(r"\s*(-?[\d.]+)", observed)
+    if not (claim and mean):
+        return False
+    side, value, mean = claim.group(1), float(claim.group(2)), float(mean.group(1))
+    if verdict.endswith("(smaller)"):
+        return mean >= value
+    if verdict.endswith("(larger)"):
+        return mean <= value
+    if verdict == "supported" and side in "<>":
+        return mean >= value if side == "<" else mean <= value
+    return False
 
 
 def format_ci(mean: float, low: float, high: float, percent: bool = False, digits: int = 1) -> str:

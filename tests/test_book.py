@@ -95,7 +95,8 @@ GLUE_KEYS = {  # a few keys each template's prose needs
         "replay_retention_word",
         "ewc_vs_replay_word",
         "pareto",
-        "above_one",
+        "tbl_classes",
+        "old_constant_retention",
     },
     "forgetting_comparison": {
         "tbl_overview",
@@ -149,6 +150,7 @@ def test_the_table_lists_the_required_variants_and_drives_the_toc():
         "forgetting_default": {},
         "forgetting_overlap": {"overlap": 0.05},
         "forgetting_therapy": {"therapy_examples": 1500},
+        "forgetting_short": {"phase1_epochs": 30},
     }
     for name, parameters in forgetting.items():
         assert runs[name].template == "catastrophic_forgetting" and runs[name].parameters == parameters

@@ -11,7 +11,7 @@ import torch
 from trauma.catastrophic_forgetting import dataset as ds
 from trauma.catastrophic_forgetting.config import SweepConfig
 from trauma.catastrophic_forgetting.ensemble import Strategy, train_phase1, train_phase2
-from trauma.catastrophic_forgetting.metrics import forgetting
+from trauma.catastrophic_forgetting.metrics import mse_excess, recall, retention
 from trauma.catastrophic_forgetting.model import read
 from trauma.catastrophic_forgetting.sweep import run_sweep, seed_data, strategy_name
 from trauma.cli import main
@@ -76,9 +76,31 @@ def test_replay_is_nested_and_sized_as_a_share_of_the_therapy_set():
     assert (a.response == ds.RESPONSES.index("safe")).all()
 
 
-def test_forgetting_is_bounded_where_it_is_defined():
-    np.testing.assert_allclose(forgetting([0.01, 0.05, 0.2], 0.01, 0.05), [0.0, 1.0, 4.75])
-    assert np.isnan(forgetting(0.1, 0.06, 0.05))  # a phase-1 network no better than the baseline: nothing to forget
+def test_the_squared_error_excess_is_relative_to_the_mean_target_predictor():
+    np.testing.assert_allclose(mse_excess([0.01, 0.05, 0.2], 0.01, 0.05), [0.0, 1.0, 4.75])
+    assert np.isnan(mse_excess(0.1, 0.06, 0.05))  # a phase-1 network no better than the baseline: nothing to forget
+
+
+def test_a_network_that_forgot_the_danger_rule_cannot_pass_the_headline_retention():
+    # The earlier book's retention (accuracy after / before) gave a constant "neutral" network 0.82 on a test
+    # set 81 % neutral; on balanced accuracy it keeps nothing, whatever the class shares.
+    _, test = ds.phase1_sets(0)
+    danger, neutral = ds.RESPONSES.index("danger"), ds.RESPONSES.index("neutral")
+    assert 0.78 < np.mean(test.response == neutral) < 0.84
+    responses = test.response[None, :]
+    perfect = responses.copy()
+    for constant, kept in ((neutral, 0.0), (danger, 0.0), (ds.RESPONSES.index("safe"), -1.0)):
+        readings = np.full_like(responses, constant)
+        plain = (readings == responses).mean() / (perfect == responses).mean()
+        balanced = (recall(readings, responses, danger) + recall(readings, responses, neutral)) / 2
+        assert retention(balanced, 1.0)[0] == kept
+        if constant == neutral:
+            assert plain > 0.78  # what the old headline gave it
+    half = perfect.copy()
+    half[0, np.flatnonzero(responses[0] == danger)[::2]] = neutral  # forgets every second danger input
+    kept = retention((recall(half, responses, danger) + recall(half, responses, neutral)) / 2, 1.0)
+    assert kept[0] == pytest.approx(0.5, abs=0.01)
+    assert np.isnan(retention(0.6, 0.5))  # a phase-1 network at chance: nothing to keep
 
 
 def test_phase2_starts_from_the_phase1_network_and_a_member_trains_as_alone():
@@ -88,9 +110,10 @@ def test_phase2_starts_from_the_phase1_network_and_a_member_trains_as_alone():
     phase1 = train_phase1(data, seeds, [12, 8], Training(epochs=3))
     grid = [Strategy(1e-2, 0.0), Strategy(1e-3, 0.2), Strategy(1e-2, 0.0, 100.0), Strategy(1e-4, 0.5)]
     run = train_phase2(data, seeds, phase1.final, grid, Training(epochs=3))
-    assert run.seeds.tolist() == seeds * 4 and run.accuracy.shape == (12, 4)
+    assert run.seeds.tolist() == seeds * 4 and run.danger_recall.shape == run.neutral_recall.shape == (12, 4)
     # epoch 0 is the phase-1 network, the same for every strategy of a seed
-    assert np.array_equal(run.accuracy[:3, 0], run.accuracy[9:, 0])
+    assert np.array_equal(run.danger_recall[:3, 0], run.danger_recall[9:, 0])
+    assert np.array_equal(run.neutral_recall[:3, 0], run.neutral_recall[9:, 0])
     alone = train_phase2(data[1:2], seeds[1:2], phase1.final.select([1]), [grid[2]], Training(epochs=3))
     assert torch.equal(alone.trained.final.flat, run.trained.final.select([7]).flat)  # EWC, seed 1
     naive, ewc = run.trained.final.select([1]).flat, run.trained.final.select([7]).flat
@@ -124,14 +147,21 @@ def test_sweep_tables_and_the_named_strategies(small):
         "joint",
     }
     assert len(table) == 3 * 6
-    assert table.therapy_success.between(0, 1).all() and (table.retention >= 0).all()
+    assert table.therapy_success.between(0, 1).all() and (table.retention <= 1.05).all()
+    np.testing.assert_allclose(table.forgetting, 1 - table.retention)
+    balanced = (table.danger_recall + table.neutral_recall) / 2
+    np.testing.assert_allclose(table.retention, (balanced - 0.5) / (table.balanced_before - 0.5))
+    share = table.constant_accuracy  # a constant "neutral": its plain accuracy is the neutral share
+    np.testing.assert_allclose(
+        table.accuracy_after, share * table.neutral_recall + (1 - share) * table.danger_recall, atol=1e-12
+    )
     assert (table.therapy_before < 0.1).all()  # phase 1 reads therapy situations as danger
     naive = table[table.strategy == "naive"].set_index("seed")
     conservative = table[table.strategy == "conservative"].set_index("seed")
     assert (naive.retention < conservative.retention).all() and (
         naive.therapy_success > conservative.therapy_success
     ).all()
-    assert (table.accuracy_before > 0.8).all()
+    assert (table.accuracy_before > 0.8).all() and (table.danger_recall_before > 0.5).all()
     curves = small.curves
     assert (curves[curves.epoch == 0].retention == 1).all() and curves.epoch.max() == 5
     assert set(small.weights.layer) == {0, 1, 2}
@@ -148,14 +178,12 @@ def test_tradeoff_figure_draws_every_strategy_and_names_the_marked_ones(small):
 
     summary = small.summary()
     figure = plot_tradeoff(summary, small.networks)
-    retention, forgetting_axis = figure.axes
-    for ax, column in ((retention, "retention"), (forgetting_axis, "forgetting")):
+    for ax, column in zip(figure.axes, ("retention", "danger_recall")):
         means = sorted((c.lines[0].get_xdata()[0], c.lines[0].get_ydata()[0]) for c in ax.containers)
         expected = sorted(zip(summary.therapy_success_mean, summary[f"{column}_mean"]))
         np.testing.assert_allclose(means, expected)  # one mean point per strategy, where the summary puts it
         dots = [c for c in ax.collections if isinstance(c, PathCollection)]
         assert sum(len(c.get_offsets()) for c in dots) == len(small.networks)  # every seed of every strategy a dot
-    assert forgetting_axis.get_yscale() == "symlog"
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
     assert legend == [
         "naive",

@@ -7,10 +7,8 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from trauma.book.extension import PlotlyRenderer
-from trauma.catastrophic_forgetting.figures import interactive_tradeoff
 from trauma.extreme_penalty.figures import interactive_overcorrection
 from trauma.page import interactive
 
@@ -131,44 +129,3 @@ def test_the_renderer_embeds_the_specification_safely_and_only_as_a_block():
     assert PlotlyRenderer.handle_mime(None, Data, inline=True) is None
     Data.mime_type = "image/png"
     assert PlotlyRenderer.handle_mime(None, Data, inline=False) is None
-
-
-def test_forgetting_is_drawn_on_the_static_figures_symlog_scale_and_hovered_as_itself():
-    assert interactive.symlog([0.5, 1.0, 10.0, 100.0, -10.0, 0.0]).tolist() == [0.5, 1.0, 2.0, 3.0, -2.0, 0.0]
-    summary = pd.DataFrame(
-        {
-            "strategy": ["naive", "replay"],
-            "therapy_success_mean": [1.0, 0.9],
-            "therapy_success_low": [1.0, 0.8],
-            "therapy_success_high": [1.0, 1.0],
-            "retention_mean": [0.1, 0.9],
-            "retention_low": [0.0, 0.8],
-            "retention_high": [0.2, 1.0],
-            "retention_n": [2, 2],
-            "forgetting_mean": [10.0, 0.5],
-            "forgetting_low": [5.0, 0.2],
-            "forgetting_high": [20.0, 0.9],
-            "forgetting_n": [2, 2],
-        }
-    )
-    networks = pd.DataFrame(
-        {
-            "strategy": ["naive", "naive", "replay", "replay"],
-            "seed": [0, 1, 0, 1],
-            "therapy_success": [1.0, 1.0, 0.8, 1.0],
-            "retention": [0.0, 0.2, 0.8, 1.0],
-            "forgetting": [5.0, 20.0, 0.2, 0.9],
-        }
-    )
-    spec = interactive_tradeoff(summary, networks, marked=("naive", "replay"))
-    naive = next(t for t in spec["data"] if t["name"] == "naive" and t["yaxis"] == "y2")
-    assert naive["y"] == [2.0] and naive["customdata"][0][3:6] == [
-        10.0,
-        5.0,
-        20.0,
-    ]  # drawn at 1 + log10(10), hovered as 10
-    assert naive["error_y"]["array"][0] == pytest.approx(np.log10(2), abs=1e-3)  # up to 20: 1 + log10(20)
-    seeds = next(t for t in spec["data"] if t["name"] == "naive: seeds" and t["yaxis"] == "y2")
-    assert [c[2] for c in seeds["customdata"]] == [5.0, 20.0]
-    axis = spec["layout"]["yaxis2"]
-    assert dict(zip(axis["ticktext"], axis["tickvals"]))["10"] == 2.0

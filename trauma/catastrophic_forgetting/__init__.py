@@ -11,7 +11,7 @@ MODEL = Model(
     pages={"forgetting_comparison": None},
     tiny={
         "seeds": 4,
-        "phase1_epochs": 3,
+        "phase1_epochs": 10,  # at 2-3 the phase-1 networks are at chance: retention undefined
         "phase2_epochs": 2,
         "phase1_examples": 400,
         "learning_rates": [0.0001, 0.01],

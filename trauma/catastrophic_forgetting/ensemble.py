@@ -16,8 +16,8 @@ weights. As for every model, a member's result does not depend on the rest of th
 grid.
 
 After the phase-2 epochs of `curve_epochs` (0, 1, 2, 3, 5, then every fifth and the
-last) the grid records each member's phase-1 test accuracy and therapy success (the
-share of therapy test inputs read as safe).
+last) the grid records each member's danger and neutral recall on the phase-1 test
+set and its therapy success (the share of therapy test inputs read as safe).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ import torch
 from ..numerics.mlp import MLPStack
 from ..numerics.trainer import Members, Trained, Training, joined, train_ensemble
 from .dataset import RESPONSES, Labelled, therapy_with_replay
+from .metrics import recall
 from .model import LOSS, fisher_diagonal, layer_dims, readings
 
-SAFE = RESPONSES.index("safe")
+SAFE, DANGER, NEUTRAL = (RESPONSES.index(r) for r in ("safe", "danger", "neutral"))
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class PhaseTwo:
     seeds: np.ndarray  # [M]
     trained: Trained
     epochs: list  # the epochs of the curves (0: the phase-1 network)
-    accuracy: np.ndarray  # [M, len(epochs)] phase-1 test accuracy after those epochs
+    danger_recall: np.ndarray  # [M, len(epochs)] on the phase-1 test set, after those epochs
+    neutral_recall: np.ndarray  # [M, len(epochs)]
     therapy_success: np.ndarray  # [M, len(epochs)]
 
 
@@ -121,8 +123,7 @@ def train_phase2(
     response1 = np.stack([d.phase1_test.response for d in data])
     num_members = len(member_seed)
     recorded = curve_epochs(training.epochs)
-    accuracy = np.zeros((num_members, len(recorded)))
-    success = np.zeros((num_members, len(recorded)))
+    danger, neutral, success = (np.zeros((num_members, len(recorded))) for _ in range(3))
 
     grids = []
     for replay in dict.fromkeys(s.replay for s in strategies):
@@ -143,7 +144,9 @@ def train_phase2(
             if epoch not in recorded:
                 return
             rows, column = member_seed[members], recorded.index(epoch)
-            accuracy[members, column] = (readings(stack, x1_test[rows]) == response1[rows]).mean(1)
+            read1 = readings(stack, x1_test[rows])
+            danger[members, column] = recall(read1, response1[rows], DANGER)
+            neutral[members, column] = recall(read1, response1[rows], NEUTRAL)
             success[members, column] = (readings(stack, therapy_test[rows]) == SAFE).mean(1)
 
         rates = np.array([member_strategy[m].learning_rate for m in members])
@@ -165,7 +168,7 @@ def train_phase2(
         )
         grids.append((members, trained))
     return PhaseTwo(
-        member_strategy, np.asarray(seeds)[member_seed], joined(grids, num_members), recorded, accuracy, success
+        member_strategy, np.asarray(seeds)[member_seed], joined(grids, num_members), recorded, danger, neutral, success
     )
 
 

@@ -1,6 +1,7 @@
-"""Model 4's figures: retention and forgetting against therapy success for every
+"""Model 4's figures: retention and danger recall against therapy success for every
 strategy, phase-2 curves and heat maps over the grid; the main figure also
-interactive."""
+interactive. Where a constant answer ("neutral" everywhere) scores is drawn as a
+dotted line, so no point can be read without it."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ EWC_STYLES = [("#f4a582", "P"), ("#d6604d", "X"), ("#b2182b", "h"), ("#67001f", 
 
 # Axis titles short enough for two panels in the book's column (the captions say more).
 SHORT_LABELS = {
-    "retention": "retention (after / before)",
-    "forgetting": "forgetting (1: as knowing nothing)",
+    "retention": "retention (1 all kept, 0 constant)",
+    "danger_recall": "danger recall (phase-1 test)",
     "therapy_success": "therapy success",
 }
+PANELS = ("retention", "danger_recall")  # the main figure's two y axes
+CONSTANT = {"retention": 0.0, "danger_recall": 0.0}  # a network answering "neutral" everywhere
 
 
 def strategy_style(strategy: str, marked, ewc_names: list) -> tuple[str, str, str]:
@@ -36,15 +39,14 @@ def strategy_style(strategy: str, marked, ewc_names: list) -> tuple[str, str, st
 
 
 def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative", "replay", "joint")):
-    """Retention (left) and forgetting (right) against therapy success, one point per
-    strategy (mean with 95 % CI bars), every seed a faint dot. The marked strategies
-    and EWC have their own markers, named in the legend. Forgetting is drawn on a
-    scale that is linear up to 1 and logarithmic above, where it is worse than
-    knowing nothing of phase 1."""
+    """Retention (left) and danger recall (right) against therapy success, one point
+    per strategy (mean with 95 % CI bars), every seed a faint dot. The marked
+    strategies and EWC have their own markers, named in the legend; dotted: a
+    constant "neutral" answer; dashed: the phase-1 networks before therapy."""
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6), sharex=True)
     ewc_names = [name for name in summary.strategy if name.startswith("EWC")]
     handles = {}
-    for ax, column in zip(axes, ("retention", "forgetting")):
+    for ax, column in zip(axes, PANELS):
         for row in summary.itertuples():
             colour, marker, label = strategy_style(row.strategy, marked, ewc_names)
             special = label != "other cells of the grid"
@@ -65,14 +67,11 @@ def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative",
             )
         ax.set_xlabel("therapy success: share of therapy test inputs read as safe")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("retention: phase-1 accuracy after / before")
-    axes[1].set_yscale("symlog", linthresh=1)
-    top = max(1.0, float(np.nanmax(networks.forgetting.to_numpy(dtype=float), initial=1.0)))
-    ticks = [t for t in (0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= 2 * top]
-    axes[1].set_yticks(ticks, [f"{t:g}" for t in ticks])
-    axes[1].axhline(1, color="grey", ls="--", lw=0.8)
-    axes[1].axhline(0, color="grey", ls=":", lw=0.8)
-    axes[1].set_ylabel("forgetting (0 nothing lost, 1 as bad as knowing nothing)")
+    before = {"retention": 1.0, "danger_recall": float(np.nanmean(networks.danger_recall_before))}
+    for ax, column in zip(axes, PANELS):
+        ax.axhline(before[column], color="grey", ls="--", lw=0.8)
+        ax.axhline(CONSTANT[column], color="grey", ls=":", lw=0.8)
+        ax.set_ylabel(SHORT_LABELS[column])
     order = [label for label in (*marked, *ewc_names, "other cells of the grid") if label in handles]
     fig.legend(
         [handles[label] for label in order],
@@ -87,9 +86,7 @@ def plot_tradeoff(summary, networks, path=None, marked=("naive", "conservative",
     return plots.save(fig, path)
 
 
-def plot_strategy_curves(
-    curves, strategies, column: str = "retention", ylabel: str = "retention (phase-1 accuracy / before)", path=None
-):
+def plot_strategy_curves(curves, strategies, column="retention", ylabel=SHORT_LABELS["retention"], path=None):
     """A per-epoch quantity of phase 2 for some strategies: mean over seeds with a
     95 % CI band, every seed a thin line."""
     fig, ax = plt.subplots(figsize=(6.8, 4.2))
@@ -99,6 +96,7 @@ def plot_strategy_curves(
         colour = plots.band(ax, summary.epoch, summary, column, color=f"C{i}", label=strategy)
         for _, seed in table.groupby("seed"):
             ax.plot(seed.epoch, seed[column], color=colour, lw=0.4, alpha=0.3)
+    ax.axhline(CONSTANT.get(column, np.nan), color="grey", ls=":", lw=0.8)
     ax.set_xlabel("therapy epoch (0: the phase-1 network)")
     ax.set_ylabel(ylabel)
     return plots.finish(fig, ax, path)
@@ -139,10 +137,10 @@ def plot_heatmaps(summary, columns, titles, path=None):
 
 
 def interactive_tradeoff(summary, networks, marked=("naive", "conservative", "replay", "joint")) -> dict:
-    """Model 4: retention (left) and forgetting (right, on the static figure's scale:
-    linear up to 1, logarithmic above) against therapy success, one point per
-    strategy with 95 % CI bars, the seeds as points; the marked strategies and each
-    EWC strength are their own legend entries, every other cell of the grid one."""
+    """Model 4: retention (left) and danger recall (right) against therapy success,
+    one point per strategy with 95 % CI bars, the seeds as points; the marked
+    strategies and each EWC strength are their own legend entries, every other cell
+    of the grid one."""
     ewc_names = [name for name in summary.strategy if name.startswith("EWC")]
     styles = {row.strategy: strategy_style(row.strategy, marked, ewc_names) for row in summary.itertuples()}
     symbols = {
@@ -157,8 +155,7 @@ def interactive_tradeoff(summary, networks, marked=("naive", "conservative", "re
         "o": "circle",
     }
     traces = []
-    for panel, column in enumerate(("retention", "forgetting")):
-        scale = interactive.symlog if column == "forgetting" else np.asarray
+    for panel, column in enumerate(PANELS):
         for label in dict.fromkeys(style[2] for style in styles.values()):
             colour, marker, _ = next(style for style in styles.values() if style[2] == label)
             rows = summary[[styles[s][2] == label for s in summary.strategy]]
@@ -178,7 +175,6 @@ def interactive_tradeoff(summary, networks, marked=("naive", "conservative", "re
                     symbol=symbols.get(marker, "circle"),
                     size=9 if label != "other cells of the grid" else 6,
                     first=panel == 0,
-                    scale_y=scale,
                 )
             )
             nets = networks[networks.strategy.isin(rows.strategy)]
@@ -192,26 +188,16 @@ def interactive_tradeoff(summary, networks, marked=("naive", "conservative", "re
                         panel=panel,
                         colour=colour,
                         labels=nets.strategy,
-                        scale_y=scale,
                     ),
                     "hovertemplate": "%{customdata[1]}<br>seed %{customdata[0]}: "
                     "x %{x:.3g}, y %{customdata[2]:.3g}<extra></extra>",
                 }
             )
-    top = max(1.0, float(np.nanmax(networks.forgetting.to_numpy(dtype=float), initial=1.0)))
-    low = min(0.0, float(np.nanmin(networks.forgetting.to_numpy(dtype=float), initial=0.0)))
-    ticks = [t for t in (-2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if low - 1 <= t <= 2 * top]
     success = SHORT_LABELS["therapy_success"]
-    return interactive.figure(
-        traces,
-        [
-            {"x": success, "y": SHORT_LABELS["retention"]},
-            {"x": success, "y": SHORT_LABELS["forgetting"], "y_axis": interactive.labelled(ticks, interactive.symlog)},
-        ],
-    )
+    return interactive.figure(traces, [{"x": success, "y": SHORT_LABELS[column]} for column in PANELS])
 
 
 def interactive_figure(result: SweepResult) -> dict:
-    """The page's main figure, interactive : every strategy's
-    retention and forgetting against its therapy success."""
+    """The page's main figure, interactive: every strategy's retention and danger
+    recall against its therapy success."""
     return interactive_tradeoff(result.summary(), result.networks)

@@ -1,16 +1,26 @@
-"""Model 4 metrics, all bounded or on a scale with a meaning.
+"""Model 4 metrics, each with what a trivial network scores on it.
 
-Per network, on the seed's phase-1 test set and therapy test set:
-- phase-1 accuracy: the share of phase-1 test inputs whose output reads (nearest
-  prototype) as the response phase 1 taught;
-- retention = phase-1 accuracy after therapy / before (the headline, in [0, 1] unless
-  therapy improves phase 1);
-- therapy success: the share of therapy test inputs read as safe;
-- forgetting on the MSE scale, relative to knowing nothing about phase 1:
-  (MSE_after - MSE_before) / (MSE_baseline - MSE_before), where the baseline
-  predicts the mean phase-1 training target everywhere. 0: nothing lost; 1: as bad
-  as knowing nothing; above 1: worse than that; undefined (NaN) for a phase-1 network
-  no better than the baseline. Never a ratio of a near-zero error;
+Per network, on the seed's phase-1 test set (about 81 % "neutral": the share of
+N(0, I) inputs with x0 + ... + x4 <= 2) and therapy test set:
+- danger recall and neutral recall: the share of phase-1 test inputs of each class
+  read (nearest prototype) as the response phase 1 taught. A network answering
+  "neutral" everywhere scores 0 and 1;
+- balanced accuracy: their mean (a constant "neutral" or "danger": 0.5; a
+  constant "safe", which is neither: 0). Plain accuracy is kept
+  in the tables, but a constant "neutral" scores about 0.81 on it, so it cannot tell
+  whether the danger rule was kept;
+- retention, the headline: (balanced accuracy after therapy - 0.5) / (before - 0.5),
+  the share of the phase-1 network's above-chance skill that therapy leaves. 1:
+  all kept; 0: no better than a constant answer (a network that forgot the danger
+  rule and answers "neutral"); undefined (NaN) for a phase-1 network no better than
+  chance. Forgetting = 1 - retention;
+- therapy success: the share of therapy test inputs read as safe (every therapy
+  situation's target is safe, so this is its recall); therapy danger: the share
+  still read as danger;
+- the squared-error excess (`mse_excess`, in the tables only):
+  (MSE after - MSE before) / (MSE of the mean phase-1 target - MSE before), a
+  distance in output space (the safe prototype is far from both others), not lost
+  knowledge: it exceeds 1 for networks that keep most of the rule;
 - weight change per layer: ||W_after - W_before|| / ||W_before|| (Frobenius, bias
   row included), as in Model 1.
 """
@@ -22,10 +32,27 @@ import torch
 
 from ..numerics.mlp import MLPStack
 
+CHANCE = 0.5  # the balanced accuracy of a constant phase-1 answer, or of guessing between the two
+
 
 def accuracy(readings: np.ndarray, responses: np.ndarray) -> np.ndarray:
     """[M, n] readings against [M, n] responses -> [M]."""
     return (readings == responses).mean(-1)
+
+
+def recall(readings: np.ndarray, responses: np.ndarray, response: int) -> np.ndarray:
+    """[M]: the share of the inputs whose response is `response` read as it (NaN if none)."""
+    of_class = responses == response
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ((readings == response) & of_class).sum(-1) / of_class.sum(-1)
+
+
+def retention(balanced_after, balanced_before):
+    """(after - 0.5) / (before - 0.5): 1 all kept, 0 a constant answer; NaN where
+    the phase-1 network was no better than chance (nothing to keep)."""
+    room = np.asarray(balanced_before, dtype=float) - CHANCE
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(room > 0, (np.asarray(balanced_after, dtype=float) - CHANCE) / room, np.nan)
 
 
 def mse(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -33,9 +60,9 @@ def mse(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return ((outputs - targets) ** 2).mean((-2, -1))
 
 
-def forgetting(mse_after, mse_before, mse_baseline):
-    """0 = nothing lost, 1 = as bad as predicting the mean phase-1 target; NaN where the
-    phase-1 network was no better than that baseline (nothing to forget)."""
+def mse_excess(mse_after, mse_before, mse_baseline):
+    """0 = the phase-1 outputs, 1 = as far as predicting the mean phase-1 target; NaN
+    where the phase-1 network was no better than that baseline."""
     room = np.asarray(mse_baseline, dtype=float) - mse_before
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(room > 0, (np.asarray(mse_after) - mse_before) / room, np.nan)

@@ -1,13 +1,13 @@
 """Files a Model 4 sweep writes, and reading them back.
 
 DIR/results.csv       tidy: one row per network (strategy x seed)
-DIR/curves.csv        one row per phase-2 network x epoch: phase-1 accuracy, retention, therapy success
+DIR/curves.csv        one row per phase-2 network x epoch: danger and neutral recall, retention, therapy success
 DIR/weights.csv       one row per phase-2 network x layer: weight change against the phase-1 network
 DIR/training.csv      phase-1 loss per seed and epoch, with loss spikes
 DIR/summary.csv       mean and 95 % CI over seeds per strategy
 DIR/results.json      all of the above plus every parameter, seeds and versions
 DIR/summary.txt       the same numbers for people
-DIR/tradeoff.png      retention and forgetting against therapy success, every strategy
+DIR/tradeoff.png      retention and danger recall against therapy success, every strategy
 DIR/checkpoints/phase1.pt, phase2.pt, joint.pt   the trained networks
 
 Written atomically (`trauma.numerics.outputs.staging_folder`).
@@ -73,16 +73,15 @@ def summary_text(result: SweepResult) -> str:
     config, meta = result.config, result.metadata
     lines = outputs.summary_header("Model 4, Catastrophic Forgetting", config.as_dict(), meta) + [
         f"Mean over seeds [95 % CI, percentile bootstrap], n = {config.seeds} seeds; phase 2 averaged over its last "
-        f"{config.eval_epochs} epochs. Retention = phase-1 accuracy after / before; "
-        "forgetting = (MSE after - before) /",
-        "(MSE of predicting the mean phase-1 target - before): 0 nothing lost, 1 as bad as knowing nothing.",
+        f"{config.eval_epochs} epochs. Retention = (balanced phase-1 accuracy after - 0.5) / (before - 0.5):",
+        "1 all kept, 0 a constant answer (balanced accuracy = mean of danger and neutral recall).",
         "",
-        f"  {'strategy':<28}{'retention':<26}{'therapy success':<26}forgetting",
+        f"  {'strategy':<28}{'retention':<26}{'therapy success':<26}danger recall",
     ]
     for row in result.summary().itertuples():
         lines.append(
             f"  {row.strategy:<28}{format_row(row, 'retention', digits=3):<26}"
             f"{format_row(row, 'therapy_success', digits=3):<26}"
-            f"{format_row(row, 'forgetting', digits=3)}"
+            f"{format_row(row, 'danger_recall', digits=3)}"
         )
     return "\n".join(lines) + "\n"

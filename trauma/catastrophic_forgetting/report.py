@@ -2,9 +2,14 @@
 against observations, the grid's best trade-offs, and paired comparisons between
 strategies (every strategy of a seed starts from the same phase-1 network).
 
-Accuracy-like predictions "about X" get the factor-of-two rule on the quantity
-itself when X <= 0.5 and on its complement 1 - X above (where a factor of two
-means something: any accuracy above 0.47 would otherwise be "about 0.94").
+The specification predicted phase-1 "accuracy". On this test set about 81 % of the
+inputs are neutral, so a network answering "neutral" everywhere (one that forgot the
+danger rule) scores about 0.81 on plain accuracy and would "support" the prediction
+for replay (~0.87); the predictions are therefore judged on balanced accuracy, the
+mean of danger and neutral recall, where any constant answer scores 0.5 and an
+interval wholly across 0.5 from the prediction cannot support it
+(`stats.verdict_about_share`). "Forgetting" is 1 - retention (`metrics.py`), so the
+specification's "replay keeps > 90 % with < 10 % forgetting" is one claim, one row.
 """
 
 from __future__ import annotations
@@ -14,32 +19,37 @@ import pandas as pd
 
 from ..numerics import stats
 from ..numerics.stats import cell, format_ci, paired, verdict_about_share, verdict_above, verdict_below
+from .metrics import CHANCE
 from .sweep import SweepResult
 
-# The specification's predictions: (strategy or "before", quantity) -> value.
+# The specification's predictions: (strategy or "before", quantity) -> value; its
+# phase-1 accuracies judged on balanced accuracy (above).
 SPEC_PREDICTIONS = {
-    ("before", "accuracy_before"): 0.94,
+    ("before", "balanced_before"): 0.94,
     ("before", "therapy_before"): 0.12,
-    ("naive", "accuracy_after"): 0.31,
+    ("naive", "balanced_after"): 0.31,
     ("naive", "therapy_success"): 0.82,
-    ("conservative", "accuracy_after"): 0.89,
+    ("conservative", "balanced_after"): 0.89,
     ("conservative", "therapy_success"): 0.24,
-    ("replay", "accuracy_after"): 0.87,
+    ("replay", "balanced_after"): 0.87,
     ("replay", "therapy_success"): 0.71,
 }
 # "replay keeps > 90 % with < 10 % forgetting; naive > 60 % forgetting"
 SPEC_CLAIMS = [
     ("replay", "retention", "above", 0.9),
-    ("replay", "forgetting", "below", 0.1),
     ("naive", "forgetting", "above", 0.6),
 ]
+# What a network answering "neutral" everywhere scores (0.5 on balanced accuracy,
+# whatever the constant); None: no trivial reference (therapy success of a
+# constant "safe" network is 1, of any other 0).
+CONSTANT_SCORE = {"balanced_before": CHANCE, "balanced_after": CHANCE, "retention": 0.0, "forgetting": 1.0}
 QUANTITY_LABELS = {
-    "accuracy_before": "phase-1 accuracy before therapy",
+    "balanced_before": "phase-1 balanced accuracy before therapy (constant answer: 0.5)",
     "therapy_before": "therapy success before therapy",
-    "accuracy_after": "phase-1 accuracy after therapy",
+    "balanced_after": "phase-1 balanced accuracy after therapy (constant answer: 0.5)",
     "therapy_success": "therapy success",
-    "retention": "retention (accuracy after / before)",
-    "forgetting": "forgetting (0 none, 1 all)",
+    "retention": "retention (share of the above-chance skill kept; constant answer: 0)",
+    "forgetting": "forgetting (1 − retention; constant answer: 1)",
 }
 
 
@@ -73,7 +83,9 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                 "quantity": QUANTITY_LABELS[quantity],
                 "predicted": f"~ {predicted:g}",
                 "observed (mean [95 % CI])": format_ci(observed["mean"], observed["low"], observed["high"], digits=3),
-                "verdict": verdict_about_share(predicted, observed["low"], observed["high"]),
+                "verdict": verdict_about_share(
+                    predicted, observed["low"], observed["high"], reference=CONSTANT_SCORE.get(quantity)
+                ),
             }
         )
     for strategy, quantity, side, threshold in SPEC_CLAIMS:
@@ -111,3 +123,73 @@ def pareto_text(result: SweepResult, shown: int = 3) -> str:
     """How many strategies are on the front, and the first few by retention."""
     front = list(pareto_front(result).strategy)
     return f"{len(front)} strategies, by retention first {'; '.join(front[:shown])}"
+
+
+NAMED = ("naive", "conservative", "replay")  # the specification's strategies
+
+
+def shown_strategies(result: SweepResult) -> list[str]:
+    """The specification's strategies, the strongest EWC and joint training, as far as
+    the sweep has them."""
+    names = list(dict.fromkeys(result.networks.strategy))
+    ewc = [n for n in names if n.startswith("EWC")][-1:]
+    return [n for n in NAMED if n in names] + ewc + (["joint"] if "joint" in names else [])
+
+
+def seed_range(result: SweepResult, column: str, strategy: str) -> str:
+    """'0.03 to 0.90': the lowest and highest seed."""
+    values = per_seed(result, column, strategy)
+    return f"{values.min():.2f} to {values.max():.2f}" if values.notna().any() else "n/a"
+
+
+def class_table(result: SweepResult) -> pd.DataFrame:
+    """What each shown strategy keeps of phase 1, class by class, beside what a network
+    answering "neutral" everywhere scores: plain accuracy, danger and neutral recall,
+    balanced accuracy and retention (mean over seeds [95 % CI]), and the range over
+    seeds of retention and therapy success."""
+    summary = result.summary()
+
+    def shown(column, strategy):
+        c = cell(summary, column, strategy=strategy)
+        return format_ci(c["mean"], c["low"], c["high"], digits=3)
+
+    first = result.networks.strategy.iloc[0]
+    rows = [
+        {
+            "network": "before therapy",
+            "accuracy": shown("accuracy_before", first),
+            "danger recall": shown("danger_recall_before", first),
+            "neutral recall": shown("neutral_recall_before", first),
+            "balanced accuracy": shown("balanced_before", first),
+            "retention": "1 (by definition)",
+            "retention, seeds": "",
+            "therapy success, seeds": seed_range(result, "therapy_before", first),
+        }
+    ]
+    for strategy in shown_strategies(result):
+        rows.append(
+            {
+                "network": strategy,
+                "accuracy": shown("accuracy_after", strategy),
+                "danger recall": shown("danger_recall", strategy),
+                "neutral recall": shown("neutral_recall", strategy),
+                "balanced accuracy": shown("balanced_after", strategy),
+                "retention": shown("retention", strategy),
+                "retention, seeds": seed_range(result, "retention", strategy),
+                "therapy success, seeds": seed_range(result, "therapy_success", strategy),
+            }
+        )
+    constant = cell(summary, "constant_accuracy", strategy=first)["mean"]
+    rows.append(
+        {
+            "network": 'constant "neutral" (no danger rule)',
+            "accuracy": f"{constant:.3f}",
+            "danger recall": "0",
+            "neutral recall": "1",
+            "balanced accuracy": f"{CHANCE:g}",
+            "retention": "0",
+            "retention, seeds": "",
+            "therapy success, seeds": "0",
+        }
+    )
+    return pd.DataFrame(rows).set_index("network")

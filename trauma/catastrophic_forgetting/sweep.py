@@ -7,11 +7,13 @@ epochs (the `*_final` columns: after the last epoch alone).
 
 Tables:
 - `networks`  one row per network (strategy x seed): strategy name, learning rate,
-              replay share, EWC strength, retention, therapy success, forgetting, and
-              the accuracies and MSEs they come from (before: the seed's phase-1
-              network). Joint training is the strategy "joint".
+              replay share, EWC strength, retention, forgetting, therapy success,
+              the per-class recalls and accuracies they come from, the MSEs, and
+              `constant_accuracy`, what answering "neutral" everywhere scores on
+              the seed's phase-1 test set (`*_before`: the seed's phase-1 network;
+              metrics in `metrics.py`). Joint training is the strategy "joint".
 - `curves`    one row per phase-2 network x recorded epoch (0: the phase-1 network):
-              phase-1 accuracy, retention and therapy success.
+              danger and neutral recall, retention and therapy success.
 - `weights`   one row per phase-2 network x layer: weight change against the
               phase-1 network.
 - `training`  phase-1 loss per seed and epoch, with loss spikes.
@@ -38,9 +40,20 @@ from ..numerics.stats import summarise
 from ..numerics.tables import spike_counts, training_table
 from ..numerics.trainer import Training
 from .config import SweepConfig
-from .dataset import RESPONSES, phase1_sets, replay_order, therapy_sets
-from .ensemble import GridRun, PhaseTwo, SeedData, Strategy, train_joint, train_phase1, train_phase2
-from .metrics import accuracy, baseline_mse, forgetting, mse, weight_change
+from .dataset import phase1_sets, replay_order, therapy_sets
+from .ensemble import (
+    DANGER,
+    NEUTRAL,
+    SAFE,
+    GridRun,
+    PhaseTwo,
+    SeedData,
+    Strategy,
+    train_joint,
+    train_phase1,
+    train_phase2,
+)
+from .metrics import accuracy, baseline_mse, mse, mse_excess, recall, retention, weight_change
 from .model import read
 
 NAMED = {
@@ -48,8 +61,20 @@ NAMED = {
     Strategy(1e-4, 0.0): "conservative",
     Strategy(1e-3, 0.2): "replay",
 }  # the specification's
-COLUMNS = ["retention", "therapy_success", "forgetting", "accuracy_after", "mse_after"]
-SAFE = RESPONSES.index("safe")
+# Per network, after therapy (averaged over the last epochs; `*_final`: the last alone).
+COLUMNS = [
+    "retention",
+    "forgetting",
+    "therapy_success",
+    "therapy_danger",
+    "danger_recall",
+    "neutral_recall",
+    "balanced_after",
+    "accuracy_after",
+    "mse_after",
+    "mse_excess",
+]
+BEFORE = ["balanced_before", "danger_recall_before", "neutral_recall_before", "accuracy_before", "therapy_before"]
 
 
 def strategy_name(strategy: Strategy) -> str:
@@ -80,7 +105,7 @@ class SweepResult:
     def summary(self) -> pd.DataFrame:
         """Mean and 95 % CI over seeds per strategy (computed once)."""
         if self._summary is None:
-            columns = COLUMNS + ["accuracy_before", "therapy_before"] + [f"{c}_final" for c in COLUMNS]
+            columns = COLUMNS + BEFORE + ["constant_accuracy"] + [f"{c}_final" for c in COLUMNS]
             self._summary = summarise(
                 self.networks, ["strategy", "learning_rate", "replay_ratio", "ewc_strength"], columns
             )
@@ -156,7 +181,8 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
             np.array([seed for _, seed in members]),
             sharding.joined_runs([p.trained for p in phase2], at_members, len(members)),
             phase2[0].epochs,
-            sharding.placed([p.accuracy for p in phase2], at_members, len(members)),
+            sharding.placed([p.danger_recall for p in phase2], at_members, len(members)),
+            sharding.placed([p.neutral_recall for p in phase2], at_members, len(members)),
             sharding.placed([p.therapy_success for p in phase2], at_members, len(members)),
         ),
         joint=sharding.joined_stacks([r.run.joint for r in shards], at_seeds, len(seeds)) if config.joint else None,
@@ -176,13 +202,19 @@ def _tests(data: list[SeedData], rows: np.ndarray):
 
 
 def _scores(stack, data: list[SeedData], rows: np.ndarray) -> dict:
-    """Phase-1 accuracy and MSE, therapy success of every member (seeds `rows`)."""
+    """Phase-1 accuracy, recalls and MSE, therapy readings of every member (seeds `rows`)."""
     x1, xt = _tests(data, rows)
     out1, outt = evaluate(stack, x1), evaluate(stack, xt)
+    read1, responses = read(out1), np.stack([data[i].phase1_test.response for i in rows])
+    danger, neutral = recall(read1, responses, DANGER), recall(read1, responses, NEUTRAL)
     return {
-        "accuracy": accuracy(read(out1), np.stack([data[i].phase1_test.response for i in rows])),
+        "accuracy": accuracy(read1, responses),
+        "danger_recall": danger,
+        "neutral_recall": neutral,
+        "balanced": (danger + neutral) / 2,
         "mse": mse(out1.double().numpy(), np.stack([data[i].phase1_test.targets for i in rows])),
         "success": (read(outt) == SAFE).mean(-1),
+        "therapy_danger": (read(outt) == DANGER).mean(-1),
     }
 
 
@@ -217,29 +249,49 @@ def _evaluate(data: list[SeedData], phase1, phase2, joint, config: SweepConfig, 
                 "diverged": gone,
                 **{
                     f"{k}_before": np.nan if gone else float(before[b][i])
-                    for k, b in (("accuracy", "accuracy"), ("therapy", "success"), ("mse", "mse"))
+                    for k, b in (
+                        ("accuracy", "accuracy"),
+                        ("danger_recall", "danger_recall"),
+                        ("neutral_recall", "neutral_recall"),
+                        ("balanced", "balanced"),
+                        ("therapy", "success"),
+                        ("therapy_danger", "therapy_danger"),
+                        ("mse", "mse"),
+                    )
                 },
                 "mse_baseline": float(baseline[i]),
+                "constant_accuracy": float(np.mean(data[i].phase1_test.response == NEUTRAL)),
             }
             for suffix, scores in (("", average), ("_final", final)):
-                row[f"retention{suffix}"] = scores["accuracy"] / row["accuracy_before"]
+                kept = float(retention(scores["balanced"], row["balanced_before"]))
+                row[f"retention{suffix}"] = kept
+                row[f"forgetting{suffix}"] = 1 - kept
                 row[f"therapy_success{suffix}"] = scores["success"]
-                row[f"forgetting{suffix}"] = float(forgetting(scores["mse"], row["mse_before"], row["mse_baseline"]))
+                row[f"therapy_danger{suffix}"] = scores["therapy_danger"]
+                row[f"danger_recall{suffix}"] = scores["danger_recall"]
+                row[f"neutral_recall{suffix}"] = scores["neutral_recall"]
+                row[f"balanced_after{suffix}"] = scores["balanced"]
                 row[f"accuracy_after{suffix}"] = scores["accuracy"]
                 row[f"mse_after{suffix}"] = scores["mse"]
+                row[f"mse_excess{suffix}"] = float(mse_excess(scores["mse"], row["mse_before"], row["mse_baseline"]))
             networks.append(row)
 
     names = [strategy_name(s) for s in phase2.strategies]
     epochs_axis = np.asarray(phase2.epochs)
     gone = diverged["phase2"][:, None]
-    accuracy, success = np.where(gone, np.nan, phase2.accuracy), np.where(gone, np.nan, phase2.therapy_success)
+    danger, neutral, success = (
+        np.where(gone, np.nan, values)
+        for values in (phase2.danger_recall, phase2.neutral_recall, phase2.therapy_success)
+    )
+    balanced = (danger + neutral) / 2
     curves = pd.DataFrame(
         {
             "strategy": np.repeat(names, len(epochs_axis)),
             "seed": np.repeat(phase2.seeds, len(epochs_axis)),
             "epoch": np.tile(epochs_axis, len(names)),
-            "accuracy": accuracy.ravel(),
-            "retention": (accuracy / accuracy[:, :1]).ravel(),
+            "danger_recall": danger.ravel(),
+            "neutral_recall": neutral.ravel(),
+            "retention": retention(balanced, balanced[:, :1]).ravel(),
             "therapy_success": success.ravel(),
         }
     )

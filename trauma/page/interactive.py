@@ -88,14 +88,6 @@ def line(name, x, mean, low, high, n=None, *, panel, colour, value="%{y:.3g}", f
     ]
 
 
-def symlog(values) -> np.ndarray:
-    """matplotlib's symlog scale with linthresh 1, which Plotly lacks: linear within
-    [-1, 1], logarithmic beyond, a decade as wide as the linear part. Figures draw
-    the scaled values, label the axis with the original ones and hover them."""
-    v = np.asarray(values, dtype=float)
-    return np.where(np.abs(v) <= 1, v, np.sign(v) * (1 + np.log10(np.maximum(np.abs(v), 1))))
-
-
 def points(
     name,
     x,
@@ -112,14 +104,12 @@ def points(
     symbol="circle",
     size=7,
     first=True,
-    scale_y=np.asarray,
 ) -> dict:
     """Means over seeds as points with 95 % interval bars in both directions, each
-    labelled (for example by its strategy); y is drawn through `scale_y` (for
-    example `symlog`), the hover shows the values themselves."""
+    labelled (for example by its strategy)."""
     colour = to_hex(colour)
     x, xl, xh = (numbers(v) for v in (x, x_low, x_high))
-    drawn, dl, dh = (numbers(scale_y(v)) for v in (y, y_low, y_high))
+    drawn, dl, dh = (numbers(v) for v in (y, y_low, y_high))
     gap = lambda a, b: [None if p is None or q is None else abs(p - q) for p, q in zip(a, b)]  # noqa: E731
     return {
         "type": "scatter",
@@ -147,8 +137,7 @@ def points(
             "color": colour,
         },
         "customdata": [
-            [label, a, b, c, d, e, int(k)]
-            for label, a, b, c, d, e, k in zip(labels, xl, xh, numbers(y), numbers(y_low), numbers(y_high), n)
+            [label, a, b, c, d, e, int(k)] for label, a, b, c, d, e, k in zip(labels, xl, xh, drawn, dl, dh, n)
         ],
         "hovertemplate": "<b>%{customdata[0]}</b><br>x: %{x:.3g} [%{customdata[1]:.3g}, %{customdata[2]:.3g}]"
         "<br>y: %{customdata[3]:.3g} [%{customdata[4]:.3g}, %{customdata[5]:.3g}]<br>n = %{customdata[6]} seeds"
@@ -157,10 +146,10 @@ def points(
     }
 
 
-def seeds(name, x, y, seed, *, panel, colour, log_x=False, spread=0.0, labels=None, scale_y=np.asarray) -> dict:
+def seeds(name, x, y, seed, *, panel, colour, log_x=False, spread=0.0, labels=None) -> dict:
     """Every seed as a point, spread a little sideways around its x (in log units on
     a log axis) so that equal values stay visible; hover names the seed and shows
-    its value (y drawn through `scale_y`, as `points`). Seeds without a value (NaN:
+    its value. Seeds without a value (NaN:
     a diverged network) are not drawn."""
     x, y, seed = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(seed)
     offsets = np.zeros(len(x))
@@ -178,7 +167,7 @@ def seeds(name, x, y, seed, *, panel, colour, log_x=False, spread=0.0, labels=No
         "legendgroup": name,
         "showlegend": False,
         "x": numbers(shown),
-        "y": numbers(scale_y(y)),
+        "y": numbers(y),
         "marker": {**SEED_MARKER, "color": to_hex(colour)},
         "customdata": [[int(s), label, value] for s, label, value in zip(seed, labels, numbers(y))],
         "hovertemplate": "%{customdata[1]}<br>seed %{customdata[0]}: %{customdata[2]:.3g}<extra></extra>",

@@ -25,7 +25,7 @@ NETWORK_LABELS = {
 
 TRAINING_LABELS = {
     "loss": "mean training loss",
-    "memorised": "memorisation: wrong labels predicted − fresh inputs given the flipped label",
+    "memorised": "memorisation (share; a network that never memorises: 0)",
     "wrong_agreement": "wrong training labels the network predicts, share",
     "fresh_flipped": "fresh in-context inputs given the flipped label, share",
     "clean_fit": "correct in-context training labels it predicts, share",

@@ -124,8 +124,11 @@ def plot_power_law(result: SweepResult, hypothesis: float, excess: dict, path=No
                 color="C3" if style == "-" else "black",
                 label=label,
             )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    if (raw.variance > 0).any():  # log axes need something positive to show (all seeds may have diverged)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "no finite variance to show", transform=ax.transAxes, ha="center")
     ax.set_xlabel("noise level (log)")
     ax.set_ylabel("variance of p(y = 1 | x) across seeds (log)")
     ax.grid(alpha=0.3)

@@ -12,12 +12,16 @@ from trauma.cli import main
 from trauma.noisy_signals import dataset as ds
 from trauma.noisy_signals import report
 from trauma.noisy_signals.config import SweepConfig
+from trauma.noisy_signals.ensemble import recorded_epochs
 from trauma.noisy_signals.metrics import (
+    calibration_error,
     ensemble_metrics,
     interval,
     jackknife_counts,
+    memorisation,
     network_metrics,
     power_law_exponent,
+    power_law_fit,
 )
 from trauma.noisy_signals.sweep import run_sweep
 
@@ -91,6 +95,63 @@ def test_power_law_exponent_recovers_a_known_slope():
     np.testing.assert_allclose(power_law_exponent(levels, variances), [0.5, 1.5])
 
 
+def _variance_rows(levels, floor_sd, excess_per_level, seeds=10, inputs=2000):
+    """A synthetic ensemble: per seed a floor component (the same at every level, as
+    the seeds' initialisation and data are) plus a noise component whose variance is
+    excess_per_level(level); the variance across seeds per level with its jackknife rows."""
+    rng = np.random.default_rng(1)
+    floor = floor_sd * rng.standard_normal((seeds, inputs))
+    noise = rng.standard_normal((seeds, inputs))
+    counts = jackknife_counts(seeds)
+    return {
+        level: ensemble_metrics(0.5 + floor + np.sqrt(excess_per_level(level)) * noise, counts)["variance"]
+        for level in levels
+    }
+
+
+def test_the_floor_is_subtracted_so_a_linear_excess_gives_an_exponent_near_one():
+    levels = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5]
+    variance = _variance_rows(
+        levels, floor_sd=0.1, excess_per_level=lambda p: 0.01 * p
+    )  # floor 0.01: 5x the excess at 0.2
+    fit = power_law_fit(variance)
+    assert (
+        fit["floor"] and fit["levels"] == [0.05, 0.1, 0.2, 0.3, 0.4] and fit["excluded"] == []
+    )  # 0.5 is not below 0.5
+    assert fit["estimate"] == pytest.approx(1.0, abs=0.05) and fit["low"] < 1 < fit["high"]
+    assert all(abs(s["estimate"] - 1) < 0.1 for s in fit["local"]) and len(fit["local"]) == 4
+    raw = power_law_fit({level: v for level, v in variance.items() if level > 0})  # without level 0: the raw variance
+    assert not raw["floor"] and raw["estimate"] < 0.5  # the floor flattens the raw slope (the earlier reading)
+
+
+def test_levels_without_excess_are_left_out_and_no_floor_is_no_subtraction():
+    variance = _variance_rows(
+        [0.0, 0.05, 0.1, 0.3], floor_sd=0.1, excess_per_level=lambda p: 0.0 if p < 0.1 else 0.01 * p
+    )
+    fit = power_law_fit(variance)
+    assert 0.05 in fit["excluded"] and 0.05 not in fit["levels"]  # no excess at 0.05: the law cannot hold there
+    assert fit["levels"] == [0.1, 0.3] and np.isfinite(fit["estimate"])
+    alone = power_law_fit({0.05: variance[0.05]})
+    assert alone["quantity"] == "raw" and np.isnan(alone["estimate"])  # one level, no floor: nothing fitted, no crash
+
+
+def test_memorisation_subtracts_the_generalisation_baseline_and_is_refused_from_one_half():
+    wrong_agreement = np.array([0.40, 0.35, 0.90, 0.95])  # share of wrong training labels predicted as labelled
+    fresh_flipped = np.array([0.30, 0.35, 0.65, 0.95])  # share of fresh in-context inputs given the flipped label
+    found = memorisation(wrong_agreement, fresh_flipped, [0.3, 0.4, 0.5, 0.6])
+    assert found[0] == pytest.approx(0.10)  # beyond what the network does on fresh inputs of the region
+    assert found[1] == 0  # predicting wrong labels only as often as on fresh inputs: no memorisation
+    assert np.isnan(found[2:]).all()  # the flipped label is not the minority: never computed
+
+
+def test_calibration_error_of_known_predictions():
+    p_train = np.array([0.7, 0.7, 0.3, 0.3])
+    assert calibration_error(p_train[None], p_train)[0] == pytest.approx(0)  # calibrated
+    assert calibration_error(np.full((1, 4), 0.5), p_train)[0] == pytest.approx(0)  # constant at the mean: also 0
+    p = np.array([[0.95, 0.9, 0.05, 0.08]])  # too confident: bins 0.9 and 0.0 hold two inputs each
+    assert calibration_error(p, p_train)[0] == pytest.approx(0.5 * 0.225 + 0.5 * 0.235)
+
+
 def test_binary_loss_is_binary_cross_entropy_with_its_gradient():
     from trauma.noisy_signals.model import LOSS
 
@@ -118,8 +179,36 @@ def test_sweep_tables(small):
     assert realised[0.0] == 0 and abs(realised[0.3] - 0.3) < 0.05
     memorised = small.training[small.training.noise == 0.0].memorised
     assert memorised.isna().all()  # no wrong labels at level 0
-    assert small.training[small.training.noise == 0.6].memorised.between(0, 1).all()
-    assert small.exponent["levels"] == [0.05, 0.3] and np.isfinite(small.exponent["estimate"])
+    assert small.exponent["floor"] and small.exponent["quantity"] == "excess"
+    assert set(small.exponent["levels"]) | set(small.exponent["excluded"]) == {0.05, 0.3}
+    assert small.raw_exponent["levels"] == [0.05, 0.3] and np.isfinite(small.raw_exponent["estimate"])
+    assert sorted(small.by_epoch.epoch.unique()) == recorded_epochs(4) == [1, 2, 4]
+    assert len(small.exponent_by_epoch) == 3 and small.exponent_by_epoch[-1]["epoch"] == 4
+
+
+def test_memorisation_is_not_computed_where_the_flipped_label_is_the_majority(small):
+    inverted = small.training[small.training.noise == 0.6]
+    assert inverted.wrong_agreement.between(0, 1).all()  # what the networks do is recorded ...
+    assert inverted.memorised.isna().all()  # ... but not called memorisation
+    with pytest.raises(ValueError, match="not defined at level 0.6"):
+        report.memorised_per_seed(small, 0.6)
+
+
+def test_memorisation_is_agreement_with_wrong_labels_minus_the_flipped_label_on_fresh_inputs(small):
+    rows = small.training[(small.training.noise == 0.3) & (small.training.epoch == small.config.epochs)].set_index(
+        "seed"
+    )
+    np.testing.assert_allclose(rows.memorised, rows.wrong_agreement - rows.fresh_flipped)
+    # the baseline is the flipped label's share on the in-context probe: 1 - the final network's clean accuracy there
+    accuracy = small.networks.query("noise == 0.3 and subset == 'in_context'").set_index("seed").accuracy_final
+    np.testing.assert_allclose(rows.fresh_flipped, 1 - accuracy.loc[rows.index], atol=1e-12)
+
+
+def test_the_spread_after_an_epoch_does_not_depend_on_the_training_length(small):
+    shorter = run_sweep(SweepConfig(seeds=4, epochs=2, train_examples=1500, noise_levels=[0, 0.05, 0.3, 0.6]))
+    a = small.by_epoch[small.by_epoch.epoch == 2].reset_index(drop=True)
+    b = shorter.by_epoch[shorter.by_epoch.epoch == 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)  # the same networks, stopped earlier
 
 
 def test_predictions_table_and_paired_comparisons(small):
@@ -173,6 +262,7 @@ def test_sweep_writes_every_output_and_is_reproducible(tmp_path):
         "results.csv",
         "ensemble.csv",
         "jackknife.csv",
+        "by_epoch.csv",
         "training.csv",
         "noise.csv",
         "summary.csv",

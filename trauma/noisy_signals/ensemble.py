@@ -9,9 +9,13 @@ As for every model, a member's result does not depend on the rest of the grid.
 
 Besides the trained networks the grid keeps the networks after each of the last
 `eval_epochs` epochs (the reported metrics average over them) and, after every
-epoch, how the network treats its noisy training labels: the share of them it
-predicts as labelled (memorised) and the share of the correct in-context labels it
-predicts.
+epoch, how the network treats its noisy training labels: the share of the wrong ones
+it predicts as labelled, the share of fresh in-context inputs (the probe set) it gives
+the flipped label (the generalisation baseline memorisation is measured against, see
+`metrics.py`), and the share of the correct in-context labels it predicts. At the
+`recorded_epochs` it keeps every member's predictions on the probe set, so that the
+spread across seeds can be shown against the training length without training
+networks of other lengths.
 """
 
 from __future__ import annotations
@@ -21,9 +25,18 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..numerics.losses import probability
+from ..numerics.mlp import evaluate
 from ..numerics.trainer import Members, Trained, Training, train_ensemble
-from .dataset import TrainingSet
+from .dataset import TrainingSet, evaluation_sets
 from .model import LOSS, layer_dims, predict_proba
+
+LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # training lengths (epochs) the spread is recorded at
+
+
+def recorded_epochs(epochs: int) -> list[int]:
+    """The epochs after which the probe predictions are kept: LENGTHS up to `epochs`, and `epochs`."""
+    return sorted({e for e in LENGTHS if e <= epochs} | {epochs})
 
 
 @dataclass
@@ -31,8 +44,11 @@ class GridRun:
     levels: np.ndarray  # [M] noise level of each member
     seeds: np.ndarray  # [M] seed of each member
     trained: Trained
-    memorised: np.ndarray  # [M, epochs + 1] share of wrong training labels (in context) the network predicts
+    wrong_agreement: np.ndarray  # [M, epochs + 1] share of wrong training labels (in context) the network predicts
+    fresh_flipped: np.ndarray  # [M, epochs + 1] share of fresh in-context inputs it gives the flipped label
     clean_fit: np.ndarray  # [M, epochs + 1] share of correct in-context training labels it predicts
+    probe: np.ndarray  # [M, len(epochs), n] p(y = 1 | x) on the in-context probe set after each recorded epoch
+    epochs: list  # the recorded epochs (`recorded_epochs`)
 
     @property
     def diverged(self) -> np.ndarray:
@@ -67,12 +83,19 @@ def train_grid(
     label = torch.tensor(labels)[rows, index]
     wrong = valid & (label != torch.tensor(np.stack([training_sets[s].clean for s in member_seed]))[rows, index])
     right = valid & ~wrong
-    memorised, clean_fit = [], []
+    probe = evaluation_sets()["context_probe"]
+    probe_x, probe_flipped = torch.tensor(probe.x, dtype=torch.float32), torch.tensor(1 - probe.labels)
+    recorded = recorded_epochs(training.epochs)
+    wrong_agreement, fresh_flipped, clean_fit, kept = [], [], [], []
 
     def after_epoch(epoch, stack):
         agrees = (predict_proba(stack, x_context) > 0.5).long() == label
-        memorised.append(((agrees & wrong).sum(1) / wrong.sum(1)).numpy())  # NaN where no label is wrong
+        wrong_agreement.append(((agrees & wrong).sum(1) / wrong.sum(1)).numpy())  # NaN where no label is wrong
         clean_fit.append(((agrees & right).sum(1) / right.sum(1)).numpy())
+        p = probability(evaluate(stack, probe_x)).double()  # [M, n], as the sweep evaluates its snapshots
+        fresh_flipped.append(((p > 0.5).long() == probe_flipped).double().mean(1).numpy())
+        if epoch in recorded:
+            kept.append(p.numpy())
 
     trained = train_ensemble(
         x,
@@ -88,6 +111,9 @@ def train_grid(
         levels=member_level,
         seeds=members.seed,
         trained=trained,
-        memorised=np.stack(memorised, axis=1),
+        wrong_agreement=np.stack(wrong_agreement, axis=1),
+        fresh_flipped=np.stack(fresh_flipped, axis=1),
         clean_fit=np.stack(clean_fit, axis=1),
+        probe=np.stack(kept, axis=1),
+        epochs=recorded,
     )

@@ -1,5 +1,7 @@
 """Model 2's figures: per-network metrics against the noise level, spreads across
-seeds, the power law and training curves; the main figure also interactive."""
+seeds (against the level and against the training length), the power law of the
+excess variance with its local slopes, and training curves; the main figure also
+interactive."""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ NETWORK_LABELS = {
 
 TRAINING_LABELS = {
     "loss": "mean training loss",
-    "memorised": "wrong training labels the network predicts, share",
+    "memorised": "memorisation (share; a network that never memorises: 0)",
+    "wrong_agreement": "wrong training labels the network predicts, share",
+    "fresh_flipped": "fresh in-context inputs given the flipped label, share",
     "clean_fit": "correct in-context training labels it predicts, share",
 }
 
@@ -72,43 +76,98 @@ def plot_across_seeds(ensemble, column: str, ylabel: str, path=None, xlabel: str
     return plots.finish(fig, ax, path)
 
 
-def plot_power_law(ensemble, exponent: dict, hypothesis: float, path=None):
-    """log(variance across seeds) against log(level) in the context, the fitted
-    slope and the hypothesised one (through the same centre)."""
-    cell = ensemble[(ensemble.subset == "in_context") & ensemble.noise.isin(exponent["levels"])].sort_values("noise")
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    ax.errorbar(
-        cell.noise,
-        cell.variance,
-        yerr=[cell.variance - cell.variance_low, cell.variance_high - cell.variance],
-        fmt="o",
-        ms=4,
-        capsize=3,
-        color="C0",
-        label="variance across seeds (95 % CI)",
-    )
-    x = np.log(cell.noise.to_numpy())
-    y = np.log(cell.variance.to_numpy())
-    grid = np.linspace(x.min(), x.max(), 50)
-    for slope, style, label in (
-        (
-            exponent["estimate"],
-            "-",
-            f"fit: slope {exponent['estimate']:.2f} [{exponent['low']:.2f}, {exponent['high']:.2f}]",
-        ),
-        (hypothesis, "--", f"hypothesis: slope {hypothesis:g}"),
-    ):
-        ax.plot(
-            np.exp(grid),
-            np.exp(y.mean() + slope * (grid - x.mean())),
-            style,
-            color="C3" if style == "-" else "grey",
-            label=label,
+def plot_power_law(result: SweepResult, hypothesis: float, excess: dict, path=None):
+    """Left: the in-context variance across seeds against the level on log scales: the
+    excess over level 0 (`excess`: level -> mean/low/high, the fitted quantity) with
+    the fitted law and the hypothesised slope (through the same centre), and the raw
+    variance, floor included, as open circles. Right: the local slopes between adjacent
+    fitted levels, beside the fit and the hypothesis (the misfit)."""
+    fit = result.exponent
+    cell = result.ensemble[result.ensemble.subset == "in_context"].sort_values("noise")
+    raw = cell[cell.noise > 0]
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    ax.plot(raw.noise, raw.variance, "o", mfc="none", color="grey", ms=5, label="raw variance (floor included)")
+    if fit["floor"]:
+        floor = cell[cell.noise == 0].variance.iloc[0]
+        ax.axhline(floor, color="grey", lw=0.8, ls=":", label=f"floor: variance at level 0 ({floor:.4f})")
+    levels = np.array(fit["levels"])
+    shown = {k: v for k, v in excess.items() if v["mean"] > 0} if fit["floor"] else {}
+    if shown:
+        x, e = np.array(list(shown)), list(shown.values())
+        mean = np.array([v["mean"] for v in e])
+        low = np.array([max(v["low"], 1e-3 * v["mean"]) for v in e])  # a log axis: clip at the point's thousandth
+        ax.errorbar(
+            x,
+            mean,
+            yerr=[mean - low, np.array([v["high"] for v in e]) - mean],
+            fmt="o",
+            ms=4,
+            capsize=3,
+            color="C0",
+            label="excess over level 0 (95 % CI)",
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    fitted = np.array([excess[level]["mean"] for level in levels]) if fit["floor"] else None
+    if len(levels) >= 2:
+        if fitted is None:
+            fitted = cell.set_index("noise").variance.loc[levels].to_numpy()
+        x, y = np.log(levels), np.log(fitted)
+        grid = np.linspace(x.min(), x.max(), 50)
+        fit_label = f"fit: slope {fit['estimate']:.2f} [{fit['low']:.2f}, {fit['high']:.2f}]"
+        for slope, style, label in (
+            (fit["estimate"], "-", fit_label),
+            (hypothesis, "--", f"hypothesis: slope {hypothesis:g}"),
+        ):
+            ax.plot(
+                np.exp(grid),
+                np.exp(y.mean() + slope * (grid - x.mean())),
+                style,
+                color="C3" if style == "-" else "black",
+                label=label,
+            )
+    if (raw.variance > 0).any():  # log axes need something positive to show (all seeds may have diverged)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "no finite variance to show", transform=ax.transAxes, ha="center")
     ax.set_xlabel("noise level (log)")
-    ax.set_ylabel("mean variance of p(y = 1 | x) across seeds (log)")
+    ax.set_ylabel("variance of p(y = 1 | x) across seeds (log)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    local = fit["local"]
+    for i, s in enumerate(local):
+        right.errorbar(
+            i,
+            s["estimate"],
+            yerr=[[s["estimate"] - s["low"]], [s["high"] - s["estimate"]]],
+            fmt="o",
+            color="C0",
+            capsize=3,
+        )
+    if np.isfinite(fit["estimate"]):
+        right.axhline(fit["estimate"], color="C3", label="the fit")
+    right.axhline(hypothesis, color="black", ls="--", label="hypothesis")
+    right.set_xticks(range(len(local)), [f"{s['from']:g}→{s['to']:g}" for s in local], fontsize=8)
+    right.set_xlabel("between adjacent levels")
+    right.set_ylabel("local slope of log variance" + (" excess" if fit["floor"] else ""))
+    right.grid(alpha=0.3)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    return plots.save(fig, path)
+
+
+def plot_spread_by_epoch(by_epoch, symbol: str, configured: int, path=None):
+    """The in-context SD across seeds of the networks after each recorded epoch, one
+    line per level (95 % jackknife bands), the configured training length marked."""
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    colours = plots.condition_colours(sorted(set(by_epoch.noise)))
+    for level, cell in by_epoch.groupby("noise"):
+        cell = cell.sort_values("epoch")
+        ax.plot(cell.epoch, cell.instability, marker="o", ms=3, color=colours[level], label=f"{symbol} = {level:g}")
+        ax.fill_between(cell.epoch, cell.instability_low, cell.instability_high, color=colours[level], alpha=0.15)
+    ax.axvline(configured, color="grey", ls=":", label=f"configured: {configured} epochs")
+    ax.set_xscale("log")
+    ax.set_xlabel("training length, epochs (log)")
+    ax.set_ylabel("in-context SD of p(y = 1 | x) across seeds")
     return plots.finish(fig, ax, path)
 
 

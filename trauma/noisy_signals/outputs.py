@@ -3,10 +3,13 @@
 DIR/results.csv       tidy: one row per network (noise level x seed) x subset
 DIR/ensemble.csv      one row per noise level x subset: instability, variance, disagreement across seeds
 DIR/jackknife.csv     the same with each seed left out in turn
-DIR/training.csv      one row per network x epoch (loss, spikes, memorised, clean fit)
+DIR/by_epoch.csv      one row per noise level x recorded training length: the in-context spread across seeds
+DIR/training.csv      one row per network x epoch (loss, spikes, agreement with wrong labels, generalisation
+                      baseline, memorisation, clean fit)
 DIR/noise.csv         one row per seed x level: the realised share of noisy in-context labels
 DIR/summary.csv       mean and 95 % CI over seeds per noise level x subset
-DIR/results.json      all of the above plus every parameter, the exponent fit, seeds and versions
+DIR/results.json      all of the above plus every parameter, the exponent fits (excess over level 0, raw, and
+                      per recorded epoch), seeds and versions
 DIR/summary.txt       the same numbers for people
 DIR/metrics.png, instability.png
 DIR/checkpoints/noise_<level>.pt   the trained networks of every seed at that level
@@ -26,7 +29,8 @@ from .config import SweepConfig
 from .figures import plot_across_seeds, plot_by_level
 from .sweep import ENSEMBLE_COLUMNS, SweepResult
 
-TABLE_KEYS = ("summary", "ensemble", "training_summary", "noise_summary", "results", "training", "noise")
+TABLE_KEYS = ("summary", "ensemble", "training_summary", "noise_summary", "results", "training", "noise", "by_epoch")
+FIT_KEYS = ("exponent", "raw_exponent", "exponent_by_epoch")
 
 
 def write_outputs(result: SweepResult, out_dir) -> Path:
@@ -38,13 +42,14 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
                 "results": result.networks,
                 "ensemble": result.ensemble,
                 "jackknife": result.jackknife,
+                "by_epoch": result.by_epoch,
                 "training": result.training,
                 "noise": result.noise,
                 "summary": summary,
             },
             {
                 **result.metadata,
-                "exponent": result.exponent,
+                **{key: getattr(result, key) for key in FIT_KEYS},
                 "summary": summary,
                 "ensemble": result.ensemble,
                 "training_summary": result.training_summary(),
@@ -52,6 +57,7 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
                 "results": result.networks,
                 "training": result.training,
                 "noise": result.noise,
+                "by_epoch": result.by_epoch,
             },
         )
         (staging / "summary.txt").write_text(summary_text(result))
@@ -78,7 +84,9 @@ def write_outputs(result: SweepResult, out_dir) -> Path:
 
 def load_results(out_dir) -> SweepResult:
     """A sweep's tables and metadata read back from DIR (without the networks)."""
-    tables, document = outputs.read_tables(out_dir, ("results", "ensemble", "jackknife", "training", "noise"))
+    tables, document = outputs.read_tables(
+        out_dir, ("results", "ensemble", "jackknife", "training", "noise", "by_epoch")
+    )
     return SweepResult(
         config=SweepConfig(**document["parameters"]),
         networks=tables["results"],
@@ -86,8 +94,9 @@ def load_results(out_dir) -> SweepResult:
         jackknife=tables["jackknife"],
         training=tables["training"],
         noise=tables["noise"],
-        exponent=document["exponent"],
-        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS + ("exponent",)},
+        by_epoch=tables["by_epoch"],
+        **{key: document[key] for key in FIT_KEYS},
+        metadata={k: v for k, v in document.items() if k not in TABLE_KEYS + FIT_KEYS},
     )
 
 
@@ -127,10 +136,20 @@ def summary_text(result: SweepResult) -> str:
                     for n in ENSEMBLE_COLUMNS
                 )
             )
-    e = result.exponent
-    lines += [
-        "",
-        f"Power law, in-context variance across seeds ~ level^b over levels {e['levels']}: "
-        f"b = {format_ci(e['estimate'], e['low'], e['high'], digits=2)}",
-    ]
+    lines.append("")
+    for e, what in ((result.exponent, "excess over level 0"), (result.raw_exponent, "raw, floor included")):
+        quantity = what if e["floor"] or what.startswith("raw") else "raw (no level 0: floor not subtracted)"
+        lines.append(
+            f"Power law, in-context variance across seeds ({quantity}) ~ level^b over levels {e['levels']}: "
+            f"b = {format_ci(e['estimate'], e['low'], e['high'], digits=2)}"
+        )
+    lines += ["", "In-context instability (SD across seeds) after each recorded epoch:"]
+    for epoch, rows in result.by_epoch.groupby("epoch"):
+        lines.append(
+            f"  epoch {epoch:>4}: "
+            + ", ".join(
+                f"{row.noise:g}: {format_ci(row.instability, row.instability_low, row.instability_high, digits=3)}"
+                for row in rows.itertuples()
+            )
+        )
     return "\n".join(lines) + "\n"

@@ -1,5 +1,7 @@
 """Tables and verdicts the Model 2 pages show: the specification's predictions
-against observations, the power-law exponent, and comparisons between noise levels.
+against observations, the power-law exponent (on the excess variance over level 0),
+memorisation beside its generalisation baseline, collapse beside calibration, the
+spread against the training length, and comparisons between noise levels.
 
 Per-network quantities (accuracy, collapse, ...) are compared between levels per
 seed (the same seed's networks share inputs and noise draws) with a Wilcoxon
@@ -14,7 +16,8 @@ import pandas as pd
 
 from ..numerics import stats
 from ..numerics.stats import cell, format_ci, paired, verdict_about, verdict_about_share
-from .metrics import interval
+from .dataset import evaluation_sets
+from .metrics import COLLAPSE_BAND, MAJORITY, interval, training_distribution
 from .sweep import SweepResult
 
 # The specification's predictions per flip level (in the context, where the noise is).
@@ -25,8 +28,9 @@ SPEC_PREDICTIONS = {
 }
 HYPOTHESIS_EXPONENT = 0.5  # prediction variance ~ sqrt(level)
 CHANCE = 0.5  # the accuracy of guessing a binary label
-QUANTITY_LABELS = {
-    "instability": "prediction SD across seeds",
+QUANTITY_LABELS = {  # {epochs}: the configured training length
+    "instability": "prediction SD across seeds after {epochs} epochs (fixed length, no validation; "
+    "it changes with training, seed-noise floor included)",
     "collapse": "confidence collapse, share with p in (0.45, 0.55)",
     "accuracy": "accuracy (the factor of two on the error rate 1 − accuracy)",
 }
@@ -77,7 +81,7 @@ def predictions(result: SweepResult) -> pd.DataFrame:
             rows.append(
                 {
                     "level": f"{level:g}",
-                    "quantity": QUANTITY_LABELS[quantity],
+                    "quantity": QUANTITY_LABELS[quantity].format(epochs=result.config.epochs),
                     "predicted": f"~ {100 * predicted:g} %" if percent else f"~ {predicted:g}",
                     "observed (mean [95 % CI])": format_ci(
                         observed["mean"], observed["low"], observed["high"], percent=percent, digits=1 if percent else 3
@@ -88,9 +92,127 @@ def predictions(result: SweepResult) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["level", "quantity"])
 
 
-def exponent_verdict(result: SweepResult) -> str:
-    e = result.exponent
+def exponent_verdict(result: SweepResult, fit: dict | None = None) -> str:
+    """The verdict on "variance ~ sqrt(level)" from the fit of the excess variance
+    (`result.exponent`; the raw one where the sweep has no level 0), or from `fit`."""
+    e = result.exponent if fit is None else fit
+    if len(e["levels"]) < 2:
+        return "not tested (fewer than two levels between 0 and 0.5 where the law can hold)"
     return verdict_about(HYPOTHESIS_EXPONENT, e["low"], e["high"])
+
+
+def fit_quantity(fit: dict) -> str:
+    """What a power-law fit was fitted to, in words."""
+    if fit["floor"]:
+        return "the excess variance over the level-0 floor"
+    return "the raw variance (level 0 is not among the levels, so the seed-noise floor could not be subtracted)"
+
+
+def local_slopes(fit: dict) -> pd.DataFrame:
+    """The fit's misfit: the slope of log(excess) between adjacent levels, with its
+    jackknife interval, beside the one exponent fitted through all of them."""
+    rows = [
+        {
+            "levels": f"{s['from']:g} → {s['to']:g}",
+            "local slope [95 % CI]": format_ci(s["estimate"], s["low"], s["high"], digits=2),
+        }
+        for s in fit["local"]
+    ]
+    rows.append(
+        {
+            "levels": "all (the fit)",
+            "local slope [95 % CI]": format_ci(fit["estimate"], fit["low"], fit["high"], digits=2),
+        }
+    )
+    return pd.DataFrame(rows).set_index("levels")
+
+
+def spread_at(result: SweepResult, level: float, epoch: int, column: str = "instability") -> dict:
+    """An in-context across-seed quantity of the networks after one recorded epoch (as mean/low/high/n)."""
+    row = result.by_epoch.query("noise == @level and epoch == @epoch").iloc[0]
+    return {"mean": row[column], "low": row[f"{column}_low"], "high": row[f"{column}_high"], "n": int(row["seeds"])}
+
+
+def memorised_per_seed(result: SweepResult, level: float, column: str = "memorised") -> pd.Series:
+    """A training-table quantity per seed at one level, averaged over the epochs the
+    metrics average (the last `eval_epochs`). Memorisation is refused at levels of
+    0.5 and above, where the flipped label is not the in-context minority."""
+    if column == "memorised" and level >= MAJORITY:
+        raise ValueError(
+            f"memorisation is not defined at level {level:g}: from {MAJORITY:g} on the flipped label is not the "
+            "in-context minority, and predicting it is generalisation"
+        )
+    config = result.config
+    table = result.training[
+        (result.training.noise == level) & (result.training.epoch > config.epochs - config.eval_epochs)
+    ]
+    return table.groupby("seed")[column].mean().sort_index()
+
+
+def memorisation_table(result: SweepResult) -> pd.DataFrame:
+    """Per level in (0, 0.5): agreement with the wrong training labels, the flipped
+    label on fresh in-context inputs (the generalisation baseline), and memorisation,
+    their difference, beside what a network that never memorises scores (0)."""
+    rows = []
+    for level in [level for level in result.config.noise_levels if 0 < level < MAJORITY]:
+        found = {
+            c: paired(memorised_per_seed(result, level, c)) for c in ("wrong_agreement", "fresh_flipped", "memorised")
+        }
+        rows.append(
+            {
+                "level": f"{level:g}",
+                "predicts its wrong training labels": _percent(found["wrong_agreement"]),
+                "gives fresh in-context inputs the flipped label": _percent(found["fresh_flipped"]),
+                "memorisation (points)": format_ci(
+                    100 * found["memorised"]["mean"], 100 * found["memorised"]["low"], 100 * found["memorised"]["high"]
+                ),
+                "a network that never memorises": "0",
+            }
+        )
+    return pd.DataFrame(rows).set_index("level") if rows else pd.DataFrame()
+
+
+def calibrated_reference(result: SweepResult, level: float) -> dict:
+    """What a perfectly calibrated predictor (it returns p_train, the probability that
+    a training label at x is 1) scores in the context: its collapse, its ECE (0) and
+    the frequency of label 1 among training labels there."""
+    probe = evaluation_sets()["context_probe"]
+    p_train = training_distribution(probe.labels, level, result.config.noise_model, probe.context)
+    low, high = COLLAPSE_BAND
+    return {
+        "collapse": float(((p_train > low) & (p_train < high)).mean()),
+        "ece": 0.0,
+        "label_rate": float(p_train.mean()),
+    }
+
+
+def calibration_table(result: SweepResult) -> pd.DataFrame:
+    """Per level, in the context: collapse, ECE and the mean predicted p(y = 1) of the
+    networks, each beside what a perfectly calibrated predictor scores."""
+    rows = []
+    for level in result.config.noise_levels:
+        reference = calibrated_reference(result, level)
+        cells = {c: network_cell(result, c, level) for c in ("collapse", "ece", "mean_p")}
+        rows.append(
+            {
+                "level": f"{level:g}",
+                "collapse": format_ci(
+                    cells["collapse"]["mean"], cells["collapse"]["low"], cells["collapse"]["high"], percent=True
+                ),
+                "collapse, calibrated predictor": f"{100 * reference['collapse']:.0f} %",
+                "ECE": format_ci(cells["ece"]["mean"], cells["ece"]["low"], cells["ece"]["high"], digits=3),
+                "ECE, calibrated predictor": "0",
+                "mean p(y = 1)": format_ci(
+                    cells["mean_p"]["mean"], cells["mean_p"]["low"], cells["mean_p"]["high"], digits=3
+                ),
+                "training labels = 1": f"{reference['label_rate']:.3f}",
+            }
+        )
+    return pd.DataFrame(rows).set_index("level")
+
+
+def _percent(test: dict) -> str:
+    return format_ci(test["mean"], test["low"], test["high"], percent=True)
 
 
 def ensemble_difference(
@@ -124,4 +246,4 @@ def ensemble_difference(
     }
 
 
-METRICS = ["accuracy", "collapse", "confidence", "calibration_error"]
+METRICS = ["accuracy", "collapse", "confidence", "calibration_error"]  # the main figure's panels

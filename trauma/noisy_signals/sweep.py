@@ -14,10 +14,20 @@ Tables:
               any level), with jackknife intervals over seeds.
 - `jackknife` the same with each seed left out in turn (`left_out`; -1: none), so that
               differences between levels get jackknife intervals too.
+- `by_epoch`  one row per noise level x recorded training length (`ensemble.recorded_epochs`):
+              the in-context instability, variance and disagreement across seeds of the
+              networks after that epoch alone, with jackknife intervals.
 - `training`  one row per network x epoch (0 = initialisation): mean training loss,
               loss spikes, the share of wrong training labels the network predicts
-              (memorised) and of correct in-context labels (clean fit).
+              (wrong_agreement), the share of fresh in-context inputs it gives the
+              flipped label (fresh_flipped), their difference, memorisation (`memorised`,
+              NaN at levels of 0.5 and above, see `metrics.py`), and the share of correct
+              in-context labels it predicts (clean fit).
 - `noise`     one row per seed x level: the realised share of noisy in-context labels.
+
+The power law of the in-context variance (`metrics.power_law_fit`) is fitted to the
+excess over level 0 (`exponent`), at the kept epochs and after each recorded epoch
+(`exponent_by_epoch`), and, as earlier editions did, to the raw variance (`raw_exponent`).
 
 A sweep can run as shards of seeds (`trauma/numerics/shards.py`). The across-seed tables
 (`ensemble`, `jackknife`) and the power-law fit depend on every seed, so
@@ -48,14 +58,16 @@ from .metrics import (
     ensemble_metrics,
     interval,
     jackknife_counts,
+    memorisation,
     network_metrics,
-    power_law_exponent,
+    power_law_fit,
     realised_noise,
     training_distribution,
 )
 
-NETWORK_COLUMNS = ["accuracy", "collapse", "confidence", "calibration_error"]
+NETWORK_COLUMNS = ["accuracy", "collapse", "confidence", "calibration_error", "ece", "mean_p"]
 ENSEMBLE_COLUMNS = ["instability", "variance", "disagreement"]
+TRAINING_COLUMNS = ["loss", "wrong_agreement", "fresh_flipped", "memorised", "clean_fit"]
 
 
 @dataclass
@@ -66,8 +78,11 @@ class SweepResult:
     jackknife: pd.DataFrame
     training: pd.DataFrame
     noise: pd.DataFrame
-    exponent: dict  # the fitted power law of the in-context variance against the level
+    exponent: dict  # the power law of the in-context excess variance over level 0 (`metrics.power_law_fit`)
     metadata: dict
+    by_epoch: pd.DataFrame | None = None
+    raw_exponent: dict | None = None  # the same law fitted to the raw variance, floor included
+    exponent_by_epoch: list | None = None  # `exponent` of the networks after each recorded epoch
     run: GridRun | None = None
     _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -80,7 +95,7 @@ class SweepResult:
         return self._summary
 
     def training_summary(self) -> pd.DataFrame:
-        return summarise(self.training, ["noise", "epoch"], ["loss", "memorised", "clean_fit"])
+        return summarise(self.training, ["noise", "epoch"], TRAINING_COLUMNS)
 
     def noise_summary(self) -> pd.DataFrame:
         return summarise(self.noise, ["noise"], ["realised"])
@@ -96,7 +111,7 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
     run = train_grid(
         sets, config.seed_list, config.noise_levels, config.noise_model, config.hidden_dims, config.training, progress
     )
-    networks, ensemble, jackknife, exponent = _evaluate(run, config)
+    networks, ensemble, jackknife, fits = _evaluate(run, config)
     noise = pd.DataFrame(
         [
             {
@@ -115,7 +130,9 @@ def run_sweep(config: SweepConfig, progress: bool = False) -> SweepResult:
         time.perf_counter() - started,
         diverged_members=int(run.diverged.sum()),
     )
-    return SweepResult(config, networks, ensemble, jackknife, _training_table(run), noise, exponent, metadata, run)
+    return SweepResult(
+        config, networks, ensemble, jackknife, _training_table(run), noise, metadata=metadata, run=run, **fits
+    )
 
 
 def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
@@ -128,10 +145,13 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
         levels=np.array([level for level, _ in members], dtype=np.float64),
         seeds=np.array([seed for _, seed in members]),
         trained=sharding.joined_runs([r.trained for r in runs], positions, len(members)),
-        memorised=sharding.placed([r.memorised for r in runs], positions, len(members)),
+        wrong_agreement=sharding.placed([r.wrong_agreement for r in runs], positions, len(members)),
+        fresh_flipped=sharding.placed([r.fresh_flipped for r in runs], positions, len(members)),
         clean_fit=sharding.placed([r.clean_fit for r in runs], positions, len(members)),
+        probe=sharding.placed([r.probe for r in runs], positions, len(members)),
+        epochs=runs[0].epochs,
     )
-    networks, ensemble, jackknife, exponent = _evaluate(run, config)
+    networks, ensemble, jackknife, fits = _evaluate(run, config)
     noise = sharding.stacked([r.noise for r in shards], ["noise"])
     return SweepResult(
         config,
@@ -140,9 +160,9 @@ def merge_shards(config: SweepConfig, shards: list[SweepResult]) -> SweepResult:
         jackknife,
         _training_table(run),
         noise,
-        exponent,
-        sharding.merged_metadata(config, shards),
-        run,
+        metadata=sharding.merged_metadata(config, shards),
+        run=run,
+        **fits,
     )
 
 
@@ -160,7 +180,7 @@ def _subsets():
 
 def _evaluate(run: GridRun, config: SweepConfig):
     """Per-network and across-seed metrics on every subset, averaged over the kept
-    epochs, and the power-law fit of the in-context variance."""
+    epochs; the in-context spread after each recorded epoch; the power-law fits."""
     levels, num_seeds = config.noise_levels, config.seeds
     kept = ~run.diverged.reshape(len(levels), num_seeds).any(0)  # across seeds: the seeds without a diverged network
     counts = jackknife_counts(int(kept.sum()))
@@ -206,17 +226,38 @@ def _evaluate(run: GridRun, config: SweepConfig):
                 if subset == "in_context" and name == "variance":
                     variance_by_level[level] = averaged
             ensemble_rows.append(row)
-    fit_levels = [level for level in levels if 0 < level < 0.5]
-    exponent = {"levels": fit_levels, "estimate": float("nan"), "low": float("nan"), "high": float("nan")}
-    if len(fit_levels) >= 2:
-        slopes = power_law_exponent(
-            np.array(fit_levels), np.stack([variance_by_level[level] for level in fit_levels], axis=1)
-        )
-        exponent.update(zip(("estimate", "low", "high"), interval(slopes)))
-    return pd.DataFrame(network_rows), pd.DataFrame(ensemble_rows), pd.DataFrame(jackknife_rows), exponent
+    by_epoch, exponent_by_epoch = _by_epoch(run, levels, num_seeds, kept, counts)
+    fits = {
+        "exponent": power_law_fit(variance_by_level),
+        "raw_exponent": power_law_fit({level: v for level, v in variance_by_level.items() if level > 0}),
+        "by_epoch": by_epoch,
+        "exponent_by_epoch": exponent_by_epoch,
+    }
+    return pd.DataFrame(network_rows), pd.DataFrame(ensemble_rows), pd.DataFrame(jackknife_rows), fits
+
+
+def _by_epoch(run: GridRun, levels, num_seeds: int, kept: np.ndarray, counts: np.ndarray):
+    """The in-context spread across seeds of the networks after each recorded epoch,
+    per level (with jackknife intervals), and the power law of its excess variance."""
+    rows, fits = [], []
+    for j, epoch in enumerate(run.epochs):
+        variance = {}
+        for i, level in enumerate(levels):
+            found = ensemble_metrics(run.probe[i * num_seeds + np.flatnonzero(kept), j], counts)
+            row = {"noise": level, "epoch": epoch, "seeds": int(kept.sum())}
+            for name in ENSEMBLE_COLUMNS:
+                row[name], row[f"{name}_low"], row[f"{name}_high"] = interval(found[name])
+            rows.append(row)
+            variance[level] = found["variance"]
+        fits.append({"epoch": epoch, **power_law_fit(variance)})
+    return pd.DataFrame(rows), fits
 
 
 def _training_table(run: GridRun) -> pd.DataFrame:
-    return training_table(
-        run.trained, {"noise": run.levels, "seed": run.seeds}, {"memorised": run.memorised, "clean_fit": run.clean_fit}
-    )
+    per_epoch = {
+        "wrong_agreement": run.wrong_agreement,
+        "fresh_flipped": run.fresh_flipped,
+        "memorised": memorisation(run.wrong_agreement, run.fresh_flipped, run.levels),
+        "clean_fit": run.clean_fit,
+    }
+    return training_table(run.trained, {"noise": run.levels, "seed": run.seeds}, per_epoch)

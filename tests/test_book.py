@@ -349,7 +349,7 @@ def test_glued_tables_are_numbered_as_tables(smoke_book):
     root, _, _ = smoke_book
     for page, tables in (
         ("penalty_comparison/01_penalty_comparison", 2),
-        ("catastrophic_forgetting/01_forgetting_default", 2),
+        ("catastrophic_forgetting/01_forgetting_default", 3),
         ("variants/01_realistic", 4),
     ):
         html = (root / "_build/html/book/generated" / f"{page}.html").read_text()
@@ -717,7 +717,7 @@ def test_a_readers_variant_becomes_a_page(smoke_book):
     assert (root / "_build/html/book/generated/variants/10_mine.html").exists()
     assert (root / "_build/html/book/generated/noisy_signals/06_mine_noisy.html").exists()
     assert (root / "_build/html/book/generated/limited_dataset/06_mine_limited.html").exists()
-    forgetting_page = (root / "_build/html/book/generated/catastrophic_forgetting/04_mine_forgetting.html").read_text()
+    forgetting_page = (root / "_build/html/book/generated/catastrophic_forgetting/05_mine_forgetting.html").read_text()
     assert "drawn from the therapy region: 0.1." in " ".join(re.sub(r"<[^>]+>", "", forgetting_page).split())
     assert "mine" in (root / "_build/html/book/generated/penalty_comparison/01_penalty_comparison.html").read_text()
 

@@ -180,7 +180,9 @@ def test_kill_9_in_the_middle_of_a_run_leaves_nothing_half_written_and_the_rerun
             run.wait(timeout=60)
     output = lines.rest()
     finished = {name for name in RUNS if any(re.match(rf"\[\d/3\] done\s+{name} ", line) for line in output)}
-    assert finished == {"realistic", "linear"}, output
+    # realistic is done (the dynamics page reads it); linear runs beside them and may still have been running
+    assert "realistic" in finished and finished <= {"realistic", "linear"}, output
+    unfinished = sorted(set(NOTEBOOKS) - finished)
     # The kernel is in a session of its own (jupyter_client starts it so), out of the
     # group's reach; ipykernel's parent poller stops it when its parent dies.
     survivors = gone_within(kernels, seconds=30)
@@ -194,25 +196,24 @@ def test_kill_9_in_the_middle_of_a_run_leaves_nothing_half_written_and_the_rerun
     for page in pages:
         assert nbformat.read(page, as_version=4).metadata["trauma"]["hash"]
     visible = sorted(p.name for p in (generated / "results").iterdir() if not p.name.startswith("."))
-    assert visible == ["linear", "realistic"]  # each whole, as its notebook recorded it:
+    assert visible == sorted(finished)  # each whole, as its notebook recorded it:
     for name in visible:
         recorded = nbformat.read(notebook(root, name), as_version=4).metadata["trauma"]["results"]
         assert "results.csv" in recorded and not integrity.changes(recorded, generated / "results" / name)
     printed = status(env)  # the lock died with the process: no one is executing
     rows = status_rows(printed)
-    assert re.search(r"\snever run", rows["dynamics_lambda_1"]) and all("up to date" in rows[n] for n in finished), rows
+    assert all(re.search(r"\snever run", rows[n]) for n in unfinished), rows
+    assert all("up to date" in rows[n] for n in finished), rows
     assert "Executing now" not in printed
     before = stamps(root)
 
     rerun = trauma(env, "run", "--all")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert (
-        "Executing 1 of 3 notebooks: dynamics_lambda_1" in rerun.stdout
-        and "[1/1] done     dynamics_lambda_1" in rerun.stdout
-    )
+    assert f"Executing {len(unfinished)} of 3 notebooks:" in rerun.stdout
+    assert all(re.search(rf"\[\d/{len(unfinished)}\] done\s+{name} ", rerun.stdout) for name in unfinished)
     after = stamps(root)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing finished was rewritten
-    assert set(after) - set(before) == {NOTEBOOKS["dynamics_lambda_1"]}
+    assert {p for p in set(after) - set(before) if p.endswith(".ipynb")} == {NOTEBOOKS[name] for name in unfinished}
     assert not list((generated / ".staging").glob("*")) and not list(
         (generated / "results").glob(".*")
     )  # leftovers cleared

@@ -6,8 +6,8 @@ The specification predicted phase-1 "accuracy". On this test set about 81 % of t
 inputs are neutral, so a network answering "neutral" everywhere (one that forgot the
 danger rule) scores about 0.81 on plain accuracy and would "support" the prediction
 for replay (~0.87); the predictions are therefore judged on balanced accuracy, the
-mean of danger and neutral recall, where any constant answer scores 0.5 and an
-interval wholly across 0.5 from the prediction cannot support it
+mean of danger and neutral recall, where a constant "neutral" or "danger" answer
+scores 0.5 and an interval wholly across 0.5 from the prediction cannot support it
 (`stats.verdict_about_share`). "Forgetting" is 1 - retention (`metrics.py`), so the
 specification's "replay keeps > 90 % with < 10 % forgetting" is one claim, one row.
 """
@@ -39,10 +39,9 @@ SPEC_CLAIMS = [
     ("replay", "retention", "above", 0.9),
     ("naive", "forgetting", "above", 0.6),
 ]
-# What a network answering "neutral" everywhere scores (0.5 on balanced accuracy,
-# whatever the constant); None: no trivial reference (therapy success of a
-# constant "safe" network is 1, of any other 0).
-CONSTANT_SCORE = {"balanced_before": CHANCE, "balanced_after": CHANCE, "retention": 0.0, "forgetting": 1.0}
+# What a network answering "neutral" (or "danger") everywhere scores, the reference of the
+# "about" verdicts; therapy success has none (a constant "safe" network scores 1, any other 0).
+CONSTANT_SCORE = {"balanced_before": CHANCE, "balanced_after": CHANCE}
 QUANTITY_LABELS = {
     "balanced_before": "phase-1 balanced accuracy before therapy (constant answer: 0.5)",
     "therapy_before": "therapy success before therapy",

@@ -278,6 +278,6 @@ def with_menu(figures: dict[str, dict], label: str = "variant") -> dict:
     return {"data": data, "layout": layout}
 
 
-def labelled(ticks, scale=np.asarray) -> dict:
-    """Axis settings that label the (scaled) positions of `ticks` with the ticks."""
-    return {"tickvals": numbers(scale(ticks)), "ticktext": [f"{t:g}" for t in ticks]}
+def labelled(ticks) -> dict:
+    """Axis settings that put exactly `ticks` on an axis, each labelled with its value."""
+    return {"tickvals": numbers(ticks), "ticktext": [f"{t:g}" for t in ticks]}

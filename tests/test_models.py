@@ -18,7 +18,7 @@ from trauma.cli import main
 from trauma.models import MODELS
 from trauma.numerics import params, seeding, shards
 from trauma.numerics.params import Parameters
-from trauma.numerics.stats import verdict_contradicts
+from trauma.numerics.stats import BASELINE_COLUMNS, BASELINE_INDEX, verdict_contradicts
 from trauma.page.glue import diverged_text
 
 ALL = list(MODELS.values())
@@ -67,6 +67,7 @@ def test_a_model_is_one_package_of_the_shared_shape(model):
         ("outputs", "write_outputs"),
         ("outputs", "load_results"),
         ("report", "predictions"),
+        ("report", "baselines"),
         ("figures", "interactive_figure"),
     ):
         assert callable(getattr(model.module(name), function)), f"{model.package}.{name}.{function}"
@@ -137,6 +138,19 @@ def test_predictions_carry_the_shared_columns_and_verdict_words(swept):
     assert table.verdict.map(lambda v: v.startswith(VERDICTS)).all()
     rows = zip(table["predicted"], table["observed (mean [95 % CI])"], table["verdict"])
     assert not [row for row in rows if verdict_contradicts(*row)]
+
+
+def test_headline_metrics_stand_beside_numbers_a_trivial_predictor_scores(swept):
+    """The findings page's baselines: every row a measured value with its interval
+    beside a trivial predictor's score, the same after a write/read round trip."""
+    model, result, folder = swept
+    table = model.baselines(result)
+    assert list(table.index.names) == BASELINE_INDEX and list(table.columns) == BASELINE_COLUMNS
+    assert len(table) >= 2
+    observed, trivial = table[BASELINE_COLUMNS[0]], table[BASELINE_COLUMNS[1]]
+    assert observed.str.fullmatch(r"-?[\d.]+( %)? \[-?[\d.]+, -?[\d.]+\]").all(), observed.tolist()
+    assert trivial.str.match(r"-?[\d.]+").all(), trivial.tolist()
+    pd.testing.assert_frame_equal(model.baselines(model.load_results(folder)), table)
 
 
 def test_the_interactive_figure_draws_every_seed_and_is_plain_json(swept):

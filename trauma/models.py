@@ -17,7 +17,9 @@ A model is a package of the same shape as the four of the book:
                  `run`: the trained grid, a GridRun); merge_shards(config, shards)
     outputs.py   write_outputs(result, folder), load_results(folder)
     report.py    predictions(result): the specification's predictions with verdicts
-                 (columns predicted, observed (mean [95 % CI]), verdict); its pages' tables
+                 (columns predicted, observed (mean [95 % CI]), verdict); baselines(result):
+                 its headline metrics beside what trivial predictors score on them
+                 (`stats.baseline_table`); its pages' tables
     figures.py   its figures, static and interactive; interactive_figure(result)
 
 It is registered under the entry-point group "trauma.models" (pyproject.toml), so a
@@ -100,6 +102,11 @@ class Model:
         """The specification's predictions against the observations, with verdicts
         (columns predicted, observed (mean [95 % CI]), verdict)."""
         return self.module("report").predictions(result)
+
+    def baselines(self, result):
+        """Its headline metrics beside what trivial predictors (a constant answer,
+        chance, a network without the cause) score on them (`stats.baseline_table`)."""
+        return self.module("report").baselines(result)
 
     def interactive_figure(self, result) -> dict:
         """The variant page's main figure as a Plotly specification (`trauma.page.interactive`)."""

@@ -1,8 +1,8 @@
 """The "Findings at a glance" page: every prediction of every model's headline
 variant (marked `headline:` in variants.yml) with the predicted value, the observed
 value with its interval and the verdict, computed by that model's own report from
-the results its page wrote. A new model adds its rows by naming its headline variant
-in the table."""
+the results its page wrote, and each headline metric beside what a trivial predictor
+scores on it. A new model adds its rows by naming its headline variant in the table."""
 
 from __future__ import annotations
 
@@ -42,6 +42,16 @@ def _label(name, value) -> str:
     except (TypeError, ValueError):
         return str(value)
     return f"{name} = {value}"
+
+
+def baselines_table(variants: list[str]) -> pd.DataFrame:
+    """Each headline variant's metrics beside what trivial predictors score on them."""
+    tables = []
+    for variant in variants:
+        model = model_of(variant)
+        table = model.baselines(model.load_results(paths.results_dir(variant)))
+        tables.append(pd.concat({model.title: table}, names=["model"]))
+    return pd.concat(tables)
 
 
 def findings_table(variants: list[str]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..numerics import stats
-from ..numerics.stats import cell, format_ci, paired, verdict_about_share, verdict_above, verdict_below
+from ..numerics.stats import baseline_table, cell, format_ci, paired, verdict_about_share, verdict_above, verdict_below
 from .metrics import CHANCE
 from .sweep import SweepResult
 
@@ -122,6 +122,48 @@ def pareto_text(result: SweepResult, shown: int = 3) -> str:
     """How many strategies are on the front, and the first few by retention."""
     front = list(pareto_front(result).strategy)
     return f"{len(front)} strategies, by retention first {'; '.join(front[:shown])}"
+
+
+def baselines(result: SweepResult) -> pd.DataFrame:
+    """Retention and phase-1 accuracy after therapy of the specification's replay
+    strategy (or the first strategy the sweep has), beside what a network answering
+    one phase-1 class everywhere scores (retention 0, balanced accuracy 0.5, plain
+    accuracy the share of that class: "neutral" scores about 0.81), and the network
+    before therapy (retention 1)."""
+    names = list(dict.fromkeys(result.networks.strategy))
+    strategy = "replay" if "replay" in names else names[0]
+    summary = result.summary()
+
+    def shown(column):
+        c = cell(summary, column, strategy=strategy)
+        return format_ci(c["mean"], c["low"], c["high"], digits=3)
+
+    constant = cell(summary, "constant_accuracy", strategy=strategy)["mean"]
+    before = cell(summary, "balanced_before", strategy=strategy)
+    return baseline_table(
+        [
+            (f"retention, {strategy}", shown("retention"), 'a constant "neutral" (or "danger")', "0"),
+            (f"retention, {strategy}", shown("retention"), "the network before therapy", "1"),
+            (
+                f"phase-1 balanced accuracy after therapy, {strategy}",
+                shown("balanced_after"),
+                'a constant "neutral" (or "danger")',
+                f"{CHANCE:g}",
+            ),
+            (
+                f"phase-1 balanced accuracy after therapy, {strategy}",
+                shown("balanced_after"),
+                "the network before therapy",
+                format_ci(before["mean"], before["low"], before["high"], digits=3),
+            ),
+            (
+                f"phase-1 plain accuracy after therapy, {strategy}",
+                shown("accuracy_after"),
+                'a constant "neutral"',
+                f"{constant:.3f}",
+            ),
+        ]
+    )
 
 
 NAMED = ("naive", "conservative", "replay")  # the specification's strategies

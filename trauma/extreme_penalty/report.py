@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from ..numerics.stats import (
+    baseline_table,
     cell,
     format_ci,
     paired,
@@ -82,6 +83,40 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).set_index(["λ", "group"])
+
+
+def baselines(result: SweepResult) -> pd.DataFrame:
+    """The headline metric, over-correction (the share of truly risky probe inputs
+    called safe) on the ρ = 0.8 probes at the largest penalty, beside what trivial
+    predictors score: the λ = 1 networks of the same seeds (the same networks without
+    the extreme penalty), the same networks on the control probes (risky inputs that
+    were not moved towards the trauma examples) and the constant answers."""
+    summary = result.summary()
+    penalty = max(result.config.penalties)
+    where = {"probe": "correlation", "group": "rho=0.8"}
+    observed = cell(summary, "overcorrection", penalty=penalty, **where)
+    reference = cell(summary, "overcorrection", penalty=REFERENCE_PENALTY, **where)
+    control = cell(summary, "overcorrection", penalty=penalty, probe="correlation", group=CONTROL)
+    metric = f"over-correction, ρ = 0.8 probes, λ = {penalty:g}"
+    shown = format_ci(observed["mean"], observed["low"], observed["high"], percent=True)
+    return baseline_table(
+        [
+            (
+                metric,
+                shown,
+                f"the λ = {REFERENCE_PENALTY:g} networks (same seeds)",
+                format_ci(reference["mean"], reference["low"], reference["high"], percent=True),
+            ),
+            (
+                metric,
+                shown,
+                "the unmoved control probes (same networks)",
+                format_ci(control["mean"], control["low"], control["high"], percent=True),
+            ),
+            (metric, shown, 'a constant "safe"', "100 %"),
+            (metric, shown, 'a constant "risky" (or "neutral")', "0 %"),
+        ]
+    )
 
 
 def group_difference(

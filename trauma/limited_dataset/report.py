@@ -19,6 +19,7 @@ import pandas as pd
 from ..numerics import stats
 from ..numerics.stats import (
     ALPHA,
+    baseline_table,
     cell,
     detectable_difference,
     format_ci,
@@ -163,6 +164,31 @@ def predictions(result: SweepResult) -> pd.DataFrame:
         }
     )
     return pd.DataFrame(rows).set_index("prediction")
+
+
+def baselines(result: SweepResult) -> pd.DataFrame:
+    """The headline metrics at the fewest and the most caregivers, beside the population
+    predictor f*(x) = E[y | x], the best any x-only predictor does on novel caregivers:
+    on excess MSE it scores 0 by construction, on test MSE the reference MSE (the
+    caregivers' own variation, which no predictor can remove)."""
+    rows = []
+    for count in (min(result.config.caregiver_counts), max(result.config.caregiver_counts)):
+        excess, test, reference = (count_cell(result, c, count) for c in ("excess_mse", "test_mse", "reference_mse"))
+        rows += [
+            (
+                f"excess test MSE over f*, N = {count}",
+                format_ci(excess["mean"], excess["low"], excess["high"], digits=4),
+                "f* itself",
+                "0",
+            ),
+            (
+                f"test MSE, N = {count}",
+                format_ci(test["mean"], test["low"], test["high"], digits=4),
+                "f* itself",
+                format_ci(reference["mean"], reference["low"], reference["high"], digits=4),
+            ),
+        ]
+    return baseline_table(rows)
 
 
 def exponent_verdict(result: SweepResult, test_set: str | None = None) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..numerics import stats
-from ..numerics.stats import cell, format_ci, paired, verdict_about, verdict_about_share
+from ..numerics.stats import baseline_table, cell, format_ci, paired, verdict_about, verdict_about_share
 from .dataset import evaluation_sets
 from .metrics import COLLAPSE_BAND, MAJORITY, interval, training_distribution
 from .sweep import SweepResult
@@ -90,6 +90,52 @@ def predictions(result: SweepResult) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).set_index(["level", "quantity"])
+
+
+def baselines(result: SweepResult) -> pd.DataFrame:
+    """The headline metrics in the context, at the specification's middle level (0.3,
+    or the largest level below 0.5 the sweep has), beside what trivial predictors score:
+    the across-seed SD against the level-0 networks (the seed-noise floor) and any
+    predictor that does not depend on the seed; accuracy against a coin and a constant
+    answer; collapse against a perfectly calibrated predictor."""
+    below = [level for level in result.config.noise_levels if 0 < level < MAJORITY]
+    if not below:
+        return baseline_table([])
+    level = 0.3 if 0.3 in below else max(below)
+    rows = []
+    spread = ensemble_cell(result, "instability", level)
+    metric = f"prediction SD across seeds, p = {level:g}, after {result.config.epochs} epochs"
+    shown = format_ci(spread["mean"], spread["low"], spread["high"], digits=3)
+    if 0 in result.config.noise_levels:
+        floor = ensemble_cell(result, "instability", 0)
+        rows.append(
+            (
+                metric,
+                shown,
+                "the p = 0 networks (seed-noise floor)",
+                format_ci(floor["mean"], floor["low"], floor["high"], digits=3),
+            )
+        )
+    rows.append((metric, shown, "any predictor that does not depend on the seed", "0"))
+    accuracy = network_cell(result, "accuracy", level)
+    metric = f"accuracy on clean labels, p = {level:g}"
+    shown = format_ci(accuracy["mean"], accuracy["low"], accuracy["high"], percent=True)
+    labels = evaluation_sets()["context_probe"].labels
+    majority = max(labels.mean(), 1 - labels.mean())
+    rows += [
+        (metric, shown, "a coin", f"{100 * CHANCE:g} %"),
+        (metric, shown, "a constant answer", f"{100 * majority:.1f} %"),
+    ]
+    collapse = network_cell(result, "collapse", level)
+    rows.append(
+        (
+            f"confidence collapse, p = {level:g}",
+            format_ci(collapse["mean"], collapse["low"], collapse["high"], percent=True),
+            "a perfectly calibrated predictor",
+            f"{100 * calibrated_reference(result, level)['collapse']:.0f} %",
+        )
+    )
+    return baseline_table(rows)
 
 
 def exponent_verdict(result: SweepResult, fit: dict | None = None) -> str:

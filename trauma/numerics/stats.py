@@ -257,3 +257,17 @@ def format_row(row, column: str, percent: bool = False, digits: int = 1) -> str:
         percent=percent,
         digits=digits,
     )
+
+
+BASELINE_INDEX = ["headline metric", "reference"]
+BASELINE_COLUMNS = ["observed (mean [95 % CI])", "the reference scores"]
+
+
+def baseline_table(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    """A model's headline metrics beside references: what trivial predictors (a constant
+    answer, chance, the best possible predictor) and the same networks without the
+    effect's cause (or on inputs it does not touch) score on them. Rows of (metric,
+    observed, reference, its score), shown as text."""
+    return pd.DataFrame(
+        rows, columns=BASELINE_INDEX[:1] + BASELINE_COLUMNS[:1] + BASELINE_INDEX[1:] + BASELINE_COLUMNS[1:]
+    ).set_index(BASELINE_INDEX)

@@ -1,8 +1,9 @@
-"""The toy's one prediction: without noise, accuracy above 0.9."""
+"""The toy's one prediction: without noise, accuracy above 0.9; its headline metric
+beside a coin."""
 
 import pandas as pd
 
-from trauma.numerics.stats import cell, format_ci, verdict_above
+from trauma.numerics.stats import baseline_table, cell, format_ci, verdict_above
 
 from .sweep import SweepResult
 
@@ -20,3 +21,10 @@ def predictions(result: SweepResult) -> pd.DataFrame:
             }
         ]
     ).set_index("noise")
+
+
+def baselines(result: SweepResult) -> pd.DataFrame:
+    level = min(result.config.noise_levels)
+    observed = cell(result.summary(), "accuracy", noise=level)
+    shown = format_ci(observed["mean"], observed["low"], observed["high"], digits=3)
+    return baseline_table([("accuracy", shown, "a coin", "0.5"), ("accuracy", shown, "a perfect predictor", "1")])

@@ -40,7 +40,7 @@ run: $(INSTALLED)
 test: $(INSTALLED) chromium texlive
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 quick: $(INSTALLED)
 	$(BIN)/python -m pytest -q -m "not slow"

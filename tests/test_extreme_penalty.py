@@ -269,6 +269,64 @@ def test_gradient_diagnostics_separate_the_penalty_from_what_it_multiplies():
     assert torch.all(share[1:] > share[:-1]) and torch.all((share > 0) & (share < 1))
 
 
+def test_gradient_diagnostics_agree_with_plain_autograd_over_several_chunks():
+    """The four quantities the book reports, recomputed with torch.func (per-example
+    gradients by vmap, summed gradients by autograd) on a plain functional network:
+    two different networks, more trauma and normal examples than one CHUNK, so the
+    chunked path sums across blocks."""
+    from torch.func import grad, vmap
+
+    from trauma.extreme_penalty.metrics import CHUNK
+
+    dims = [10, 16, 8, 3]
+    members = [init_member(dims, np.random.default_rng(s)) for s in (4, 5)]
+    stack = MLPStack.from_members(dims, members)
+    generator = torch.Generator().manual_seed(0)
+    t, n = CHUNK + 300, 2 * CHUNK + 500
+    x_trauma, x_normal = torch.randn(2, t, 10, generator=generator), torch.randn(2, n, 10, generator=generator)
+    y_trauma = torch.zeros(2, t, dtype=torch.long)
+    y_normal = torch.randint(0, 3, (2, n), generator=generator)
+    penalty = torch.tensor([1.0, 1000.0])
+    found = gradient_diagnostics(stack, GradientProbe(x_trauma, y_trauma, penalty, x_normal, y_normal))
+
+    def network(params, x):
+        h = x
+        for i in range(0, len(params), 2):
+            h = F.linear(h, params[f"w{i}"], params[f"b{i}"])
+            h = torch.relu(h) if i < len(params) - 2 else h
+        return h
+
+    for m, arrays in enumerate(members):
+        params = {f"{'wb'[i % 2]}{i - i % 2}": torch.tensor(a, dtype=torch.float32) for i, a in enumerate(arrays)}
+
+        def loss(p, x, y):
+            return F.cross_entropy(network(p, x), y, reduction="sum")
+
+        def per_example_norms(x, y):
+            grads = vmap(grad(lambda p, xi, yi: loss(p, xi[None], yi[None])), in_dims=(None, 0, 0))(params, x, y)
+            return torch.sqrt(sum(g.pow(2).flatten(1).sum(1) for g in grads.values()))
+
+        def summed_norm(x, y):
+            return torch.sqrt(sum(g.pow(2).sum() for g in grad(loss)(params, x, y).values()))
+
+        trauma_norms, normal_norms = (
+            per_example_norms(x_trauma[m], y_trauma[m]),
+            per_example_norms(x_normal[m], y_normal[m]),
+        )
+        unweighted = trauma_norms.mean() / normal_norms.mean()
+        trauma_loss = penalty[m] * loss(params, x_trauma[m], y_trauma[m])
+        expected = {
+            "gradient_ratio": penalty[m] * unweighted,
+            "gradient_ratio_unweighted": unweighted,
+            "aggregate_ratio": penalty[m]
+            * summed_norm(x_trauma[m], y_trauma[m])
+            / summed_norm(x_normal[m], y_normal[m]),
+            "trauma_loss_share": trauma_loss / (trauma_loss + loss(params, x_normal[m], y_normal[m])),
+        }
+        for key, value in expected.items():
+            assert found[key][m].item() == pytest.approx(value.item(), rel=1e-4), key
+
+
 def test_epoch_order_visits_extra_examples_again():
     order = epoch_order(100, np.random.default_rng(0), np.repeat([98, 99], 6))
     counts = np.bincount(order, minlength=100)

@@ -133,12 +133,7 @@ def test_members_of_a_seed_share_initialisation_and_differ_only_by_the_penalty()
         assert not torch.equal(block[0], block[1])  # other seed
     assert not torch.equal(run.trained.final.layers[0][0], run.trained.final.layers[0][2])
     assert run.trained.loss.shape == (4, 1) and run.diagnostics["gradient_ratio"].shape == (4, 2)
-    # with the penalty included, the per-example ratio is the penalty times the ratio without it
-    np.testing.assert_allclose(
-        run.diagnostics["gradient_ratio"] / run.diagnostics["gradient_ratio_unweighted"],
-        np.repeat([[1.0], [1.0], [1000.0], [1000.0]], 2, axis=1),
-        rtol=1e-5,
-    )
+    # (the diagnostics' values: tests/test_extreme_penalty.py, against plain autograd)
     assert not run.diverged.any()
 
 

@@ -34,6 +34,11 @@ from .sweep import FITTED, SweepResult, per_seed_table
 
 SPEC_GAPS = {2: 0.33, 5: 0.11, 10: 0.03}  # the specification's predicted generalisation gaps
 HYPOTHESIS_EXPONENT = 0.5  # gap ~ 1 / sqrt(N)
+# "Unchanged" is said of an MSE change only when a paired equivalence test puts it
+# within a fifth of the reference count's mean value (MSEs have no common scale, so
+# the margin is relative; a fifth is about the smallest step between neighbouring
+# counts that the specification's own gaps predict, 0.11 -> 0.03 being far larger).
+RELATIVE_MARGIN = 0.2
 COMPARED_COUNTS = (1, 2, 5, 10, 20)  # neighbours among these are compared, where the sweep has them
 QUANTITY_LABELS = {
     "gap": "generalisation gap",
@@ -63,9 +68,11 @@ def count_difference(
     other: SweepResult | None = None,
 ) -> dict:
     """A metric at `caregivers` minus at `reference` (of the `other` sweep, if given:
-    another variant with the same seeds), paired by seed."""
+    another variant with the same seeds), paired by seed, with the equivalence margin
+    `margin_of` the reference's value."""
     base = per_seed(other or result, column, reference, test_set)
-    return paired(per_seed(result, column, caregivers, test_set) - base)
+    margin = RELATIVE_MARGIN * abs(base.mean())
+    return paired(per_seed(result, column, caregivers, test_set) - base, margin=margin)
 
 
 def compared_pairs(result: SweepResult) -> list[tuple[int, int]]:

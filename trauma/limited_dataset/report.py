@@ -216,6 +216,8 @@ def _local_slopes(result: SweepResult, quantity: str, test_set: str | None) -> l
     """(from, to, estimate, bootstrap replicates [R]) per neighbouring pair of compared
     counts; every pair resampled with the same seeds (`stats.bootstrap_indices`)."""
     counts = [n for n in COMPARED_COUNTS if n in result.config.caregiver_counts]
+    if len(counts) < 2:
+        return []
     table = pd.concat({n: per_seed(result, quantity, n, test_set) for n in counts}, axis=1).dropna()
     if len(table) < 2:
         return []
@@ -301,10 +303,8 @@ def gap_parts_table(result: SweepResult, test_set: str | None = None) -> pd.Data
     for n in [c for c in COMPARED_COUNTS if c in result.config.caregiver_counts] or result.config.caregiver_counts:
         parts = gap_parts(result, n, test_set)
 
-        def shown(name, percent=False):
-            return format_ci(
-                *(parts[name][k] for k in ("mean", "low", "high")), percent=percent, digits=0 if percent else 4
-            )
+        def shown(name):
+            return format_ci(*(parts[name][k] for k in ("mean", "low", "high")), digits=4)
 
         rows.append(
             {

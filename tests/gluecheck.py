@@ -10,6 +10,7 @@ Used by tests/test_book.py on every page of the smoke book."""
 from __future__ import annotations
 
 import ast
+import functools
 import html
 import re
 from pathlib import Path
@@ -24,7 +25,13 @@ MARKUP = re.compile(r"[`*_{}\[\]()$|<>\"'#]|--|\.\.|\n\s*\n|^\s*(?:[-+]|\d+\.)\s
 
 
 def glued_values(notebook: Path) -> dict[str, str]:
-    """name -> the text/plain of each value a notebook glued."""
+    """name -> the text/plain of each value a notebook glued (read once per version of
+    the file: a page of the discussion asks for the same notebook hundreds of times)."""
+    return _glued_values(Path(notebook), Path(notebook).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _glued_values(notebook: Path, version: int) -> dict[str, str]:
     values = {}
     for cell in nbformat.read(notebook, as_version=4).cells:
         for output in cell.get("outputs", []):

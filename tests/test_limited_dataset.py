@@ -258,3 +258,51 @@ def test_the_page_runs_with_a_single_caregiver_count(tmp_path, monkeypatch):
     assert "Only one caregiver count" in glued["tbl_comparisons"] and "nothing to compare" in glued["h_gap_change_word"]
     assert "no power law fits" in glued["h_gap_fit_note"] or "n/a" in glued["tbl_predictions"]
     assert (tmp_path / "book/generated/results/one/results.csv").exists()
+
+
+def _with_gaps(gap_of, counts=(1, 2, 5, 10, 20), seeds=20):
+    """A Model 3 result whose networks have the gap gap_of(N) times seed noise, the
+    excess a third of it and a train MSE of 0.001 (synthetic: no training)."""
+    from trauma.limited_dataset.sweep import SweepResult, _fits
+
+    rng = np.random.default_rng(0)
+    config = SweepConfig.from_overrides({"caregiver_counts": list(counts), "seeds": seeds})
+    rows = []
+    for n in counts:
+        for seed in range(seeds):
+            for test_set in ("same", "shifted"):
+                gap = gap_of(n) * rng.lognormal(0, 0.1)
+                rows.append(
+                    {
+                        "caregivers": n,
+                        "seed": seed,
+                        "test_set": test_set,
+                        "diverged": False,
+                        "gap": gap,
+                        "excess_mse": gap / 3,
+                        "train_mse": 0.001,
+                        "test_mse": gap + 0.001,
+                        "reference_mse": gap + 0.001 - gap / 3,
+                        "population_mse": gap + 0.001 - gap / 3,
+                    }
+                )
+    networks = pd.DataFrame(rows)
+    return SweepResult(config, networks, pd.DataFrame(), _fits(networks, config), {}, None, {})
+
+
+def test_one_power_law_is_judged_on_its_exponent_and_a_levelling_gap_is_not():
+    law = _with_gaps(lambda n: 0.02 * n**-0.5)
+    slopes = report.local_slopes(law)
+    assert [(s["from"], s["to"]) for s in slopes] == [(1, 2), (2, 5), (5, 10), (10, 20)]
+    assert all(abs(s["estimate"] - 0.5) < 0.1 for s in slopes)
+    change = report.slope_change(law)
+    assert change["low"] < 0 < change["high"]  # one slope fits all
+    assert report.exponent_verdict(law) == "supported"
+    levelling = _with_gaps(lambda n: 0.01 + 0.02 / n)  # a floor: the slope falls from about 0.4 to 0.1
+    slopes = report.local_slopes(levelling)
+    assert slopes[0]["low"] > slopes[-1]["high"] and report.slope_change(levelling)["low"] > 0
+    assert report.exponent_verdict(levelling).startswith("inconclusive (no single power law")
+    # the gap's two parts are shown beside it, the excess first
+    table = report.gap_parts_table(law)
+    assert list(table.columns) == ["gap", "= excess test MSE over f*", "+ f*'s test MSE − train MSE"]
+    assert list(table.index) == [1, 2, 5, 10, 20]

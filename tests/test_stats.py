@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trauma.numerics import stats
 from trauma.numerics.stats import (
     format_ci,
     mean_ci,
@@ -13,6 +14,7 @@ from trauma.numerics.stats import (
     verdict_contradicts,
     verdict_direction,
 )
+from trauma.page.glue import word_for
 
 
 def test_bootstrap_interval_is_reproducible_and_stays_within_what_was_observed():
@@ -101,3 +103,55 @@ def test_a_verdict_that_contradicts_its_displayed_numbers_is_caught():
     assert not verdict_contradicts("< 5 %", "3.1 % [2.0, 4.0]", "supported")
     assert verdict_contradicts("< 5 %", "6.1 % [5.5, 7.0]", "supported")
     assert not verdict_contradicts("~ 0.5", "n/a", "inconclusive (no interval)")
+
+
+def test_a_family_of_tests_that_pass_alone_yields_no_direction_under_correction():
+    """Ten differences of 9 seeds up, 1 down: each rejects alone (p = 0.004 to 0.01),
+    and under Holm over a family of 23 (the Model 1 comparison page's size) none does."""
+    rng = np.random.default_rng(0)
+    family = {}
+    for i in range(23):
+        d = np.abs(rng.normal(1.0, 0.3, 10))
+        d[0] = -0.05  # one seed the other way
+        family[i] = stats.paired(d)
+    assert all(t["direction"] == "positive" for t in family.values())
+    corrected = stats.correct_family(family)
+    assert all(t["direction"] == "none" for t in corrected.values())
+    assert all(t["p"] >= t["p_raw"] and t["family"] == 23 for t in corrected.values())
+    words = ("more", "less", "not detectably more or less")
+    assert {word_for(t, words) for t in corrected.values()} == {"not detectably more or less"}
+    alone = stats.correct_family({0: family[0]})[0]
+    assert alone["direction"] == "positive" and alone["p"] == pytest.approx(alone["p_raw"])
+
+
+def test_no_difference_is_said_only_when_the_equivalence_test_passes():
+    rng = np.random.default_rng(1)
+    wide = rng.normal(0.0, 0.05, 10)  # not significant, but the interval reaches far beyond the margin
+    tight = rng.normal(0.0, 0.002, 10)  # not significant and well within 0.02
+    words = ("more", "less", "not detectably more or less", "neither more nor less")
+    found = {name: stats.paired(d, margin=0.02) for name, d in (("wide", wide), ("tight", tight))}
+    assert found["wide"]["p"] >= stats.ALPHA and found["tight"]["p"] >= stats.ALPHA
+    assert word_for(found["wide"], words) == "not detectably more or less"
+    assert word_for(found["tight"], words) == "neither more nor less"
+    assert word_for(stats.paired(tight), words) == "not detectably more or less"  # no margin, no equivalence
+    assert word_for(found["tight"], words[:3]) == "not detectably more or less"  # no equivalence word offered
+
+
+def test_tost_matches_the_ninety_percent_t_interval():
+    from scipy import stats as scipy_stats
+
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        d = rng.normal(rng.uniform(-0.03, 0.03), rng.uniform(0.001, 0.03), 10)
+        margin = 0.02
+        half = scipy_stats.t.ppf(0.95, 9) * d.std(ddof=1) / np.sqrt(10)
+        inside = -margin < d.mean() - half and d.mean() + half < margin
+        assert (stats.tost(d, margin) < 0.05) == inside
+
+
+def test_the_measured_coverage_of_the_interval_is_near_nominal_for_many_normal_values_and_low_for_ten_skewed():
+    normal = stats.coverage(lambda rng, shape: rng.normal(0.0, 1.0, shape), 0.0, n=60, trials=400)
+    assert 0.90 < normal < 0.99
+    skewed = stats.coverage(lambda rng, shape: rng.beta(0.5, 10, shape), 0.5 / 10.5, n=10, trials=400)
+    assert skewed < normal - 0.05
+    assert stats.coverage(lambda rng, shape: np.full(shape, 0.5), 0.5, n=10, trials=40) == 1.0  # exact in binary

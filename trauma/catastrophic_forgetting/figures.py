@@ -10,6 +10,7 @@ import numpy as np
 
 from ..numerics.stats import summarise
 from ..page import interactive, plots
+from .dataset import AUTHORITY_THRESHOLD, RESPONSES, phase1_sets, therapy_sets
 from .sweep import SweepResult
 
 MARKED_STYLES = {"naive": ("C1", "s"), "conservative": ("C2", "^"), "replay": ("C4", "D"), "joint": ("black", "*")}
@@ -201,3 +202,79 @@ def interactive_figure(result: SweepResult) -> dict:
     """The page's main figure, interactive: every strategy's retention and danger
     recall against its therapy success."""
     return interactive_tradeoff(result.summary(), result.networks)
+
+
+DATA_POINTS = 2500  # phase-1 training inputs drawn in the data figure (a random subsample)
+RESPONSE_COLOURS = {"danger": "C3", "neutral": "C7", "safe": "C2"}
+
+
+def plot_data(config):
+    """The first seed's phase-1 training inputs (coloured by their target) and its
+    therapy inputs (target safe), by authority x0 + ... + x4 and the smallest of
+    x10..x14: the danger region (authority above 2) shaded, the therapy region outlined."""
+    seed = config.seed_list[0]
+    phase1 = phase1_sets(seed, config.phase1_examples, config.overlap)[0]
+    therapy = therapy_sets(seed, config.therapy_examples)[0]
+    shown = np.sort(np.random.default_rng(0).choice(len(phase1.x), min(DATA_POINTS, len(phase1.x)), replace=False))
+
+    def axes_of(x):
+        return x[:, :5].sum(1), x[:, 10:15].min(1)
+
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    authority, context = axes_of(phase1.x[shown])
+    t_authority, t_context = axes_of(therapy.x)
+    right = max(authority.max(), t_authority.max()) + 0.5
+    top = max(context.max(), t_context.max()) + 0.3
+    ax.axvspan(
+        AUTHORITY_THRESHOLD, right, color=RESPONSE_COLOURS["danger"], alpha=0.1, lw=0, label="phase 1's danger region"
+    )
+    ax.add_patch(
+        plt.Rectangle(
+            (AUTHORITY_THRESHOLD, 1),
+            2 * (right - AUTHORITY_THRESHOLD),  # beyond the axes: the region is open to the top and right
+            2 * (top - 1),
+            fill=False,
+            edgecolor=RESPONSE_COLOURS["safe"],
+            lw=1.8,
+            label="therapy region",
+        )
+    )
+    for index, name in enumerate(RESPONSES):
+        mine = phase1.response[shown] == index
+        if mine.any():
+            ax.scatter(
+                authority[mine],
+                context[mine],
+                s=6,
+                alpha=0.55,
+                lw=0,
+                color=RESPONSE_COLOURS[name],
+                zorder=5,  # above the therapy inputs: phase-1 inputs of the therapy region (overlap) stay visible
+                label=f"phase 1: {name} ({int(mine.sum())})",
+            )
+    ax.scatter(
+        t_authority,
+        t_context,
+        s=28,
+        marker="D",
+        color=RESPONSE_COLOURS["safe"],
+        edgecolors="black",
+        lw=0.6,
+        zorder=4,
+        label=f"therapy: safe ({len(therapy.x)})",
+    )
+    ax.set_xlim(right=right)
+    ax.set_ylim(top=top)
+    ax.set_xlabel("authority x0 + ... + x4")
+    ax.set_ylabel("safe context: smallest of x10 ... x14")
+    ax.set_title(
+        f"seed {seed}: {len(shown)} of {len(phase1.x)} phase-1 training inputs, all therapy training inputs",
+        fontsize=9,
+    )
+    legend = ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
+    for handle in legend.legend_handles[2:-1]:  # the phase-1 dots, larger than drawn
+        handle.set_sizes([20])
+        handle.set_alpha(1)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -9,6 +9,17 @@ import numpy as np
 
 from ..page import interactive, plots
 from .config import FLOOR_PENALTY
+from .dataset import (
+    CLASS_NAMES,
+    CORRELATION_GROUPS,
+    DISTANCE_WIDTH,
+    FEATURE_RHO,
+    NEUTRAL,
+    RISKY,
+    SAFE,
+    TRAUMA_X0,
+    make_seed_data,
+)
 from .sweep import SweepResult
 
 PROBE_TITLES = {
@@ -287,3 +298,70 @@ def interactive_figure(result: SweepResult) -> dict:
     summary = result.summary()
     shown = summary[(summary.penalty != FLOOR_PENALTY) & (summary.probe != "distance")]
     return interactive_overcorrection(shown, result.networks[result.networks.penalty != FLOOR_PENALTY])
+
+
+DATA_POINTS = 2000  # normal training inputs drawn in the data figure (a random subsample)
+CLASS_COLOURS = {SAFE: "C2", NEUTRAL: "C7", RISKY: "C3"}
+
+
+def plot_data(config):
+    """The first seed's training data: x0 against a rho = 0.8 feature, normal inputs
+    coloured by their clean label, the trauma examples (labelled safe) as stars, and the
+    x0 windows of the distance probes shaded."""
+    seed = config.seed_list[0]
+    data = make_seed_data(seed, config.base_examples, config.num_trauma, config.trauma_placement, config.label_noise)
+    feature = CORRELATION_GROUPS["rho=0.8"][0]
+    normal = np.flatnonzero(data.train.penalty_mask == 0)
+    shown = np.sort(np.random.default_rng(0).choice(normal, min(DATA_POINTS, len(normal)), replace=False))
+    fig, ax = plt.subplots(figsize=(8, 4.4))
+    windows = [p for p in data.probes if p.probe == "distance"]
+    for i, probe in enumerate(windows):
+        centre = TRAUMA_X0 + probe.distance
+        ax.axvspan(
+            centre - DISTANCE_WIDTH / 2, centre + DISTANCE_WIDTH / 2, color="C0", alpha=0.07 + 0.07 * (i % 2), lw=0
+        )
+        offset = f"{probe.distance:+g}" if probe.distance else "0"
+        ax.text(centre, 1.01, offset, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
+    ax.axvspan(
+        np.nan,
+        np.nan,
+        color="C0",
+        alpha=0.12,
+        label="x0 windows of the distance probes\n(offset from the trauma above)",
+    )
+    for x in (-0.5, 0.5):
+        ax.axvline(x, color="grey", lw=0.8, ls="--")
+    x, clean = data.train.x[shown], data.train.clean[shown]
+    for label, name in enumerate(CLASS_NAMES):
+        mine = clean == label
+        ax.scatter(
+            x[mine, 0],
+            x[mine, feature],
+            s=5,
+            alpha=0.5,
+            lw=0,
+            color=CLASS_COLOURS[label],
+            label=f"{name} (clean label)",
+        )
+    trauma = data.train.x[data.train.trauma_index]
+    ax.scatter(
+        trauma[:, 0],
+        trauma[:, feature],
+        s=160 if len(trauma) <= 20 else 60,
+        marker="*",
+        color=CLASS_COLOURS[SAFE],
+        edgecolors="black",
+        linewidths=0.8,
+        zorder=4,
+        label=f"trauma examples ({len(trauma)}, labelled safe)",
+    )
+    ax.set_xlabel("x0 (the target behaviour; dashed: the class boundaries)")
+    ax.set_ylabel(f"x{feature} (ρ = {FEATURE_RHO[feature]:g} with x0)")
+    ax.set_title(f"seed {seed}: {len(shown)} of {len(normal)} normal training inputs", fontsize=9, pad=14)
+    legend = ax.legend(fontsize=7, loc="lower right")
+    for handle in legend.legend_handles[1:4]:  # the class dots, larger than drawn
+        handle.set_sizes([20])
+        handle.set_alpha(1)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -12,8 +12,10 @@ import pandas as pd
 import torch
 
 from ..numerics.stats import (
+    SHARE_MARGIN,
     baseline_table,
     cell,
+    correct_family,
     format_ci,
     paired,
     per_seed,
@@ -36,6 +38,7 @@ SPEC_PREDICTIONS = {
     1000: {"rho=0.8": ("~", 42), "rho=0.4": ("~", 18), "rho=0.1": ("~", 5)},
     10000: {"rho=0.8": ("~", 65), "rho=0.4": ("~", 35), "rho=0.1": ("~", 12)},
 }
+EQUIVALENCE_MARGIN = SHARE_MARGIN  # over-correction and accuracy are shares (`stats.SHARE_MARGIN`)
 GROUP_LABELS = {"rho=0.8": "ρ = 0.8", "rho=0.4": "ρ = 0.4", "rho=0.1": "ρ = 0.1", CONTROL: "the unmoved control"}
 PROBE_LABELS = {"correlation": "moved by ρ × distance", "equal_distance": "moved equally far"}
 
@@ -128,10 +131,11 @@ def group_difference(
     column: str = "excess_overcorrection",
 ) -> dict:
     """Paired per-seed difference of a column between two groups of one probe set at
-    one penalty (the same seeds, networks and base inputs): `stats.paired`."""
+    one penalty (the same seeds, networks and base inputs): `stats.paired`, with the
+    equivalence margin of over-correction shares."""
     a = per_seed(result.networks, column, penalty=penalty, probe=probe, group=group_a)
     b = per_seed(result.networks, column, penalty=penalty, probe=probe, group=group_b)
-    return paired(a - b)
+    return paired(a - b, margin=EQUIVALENCE_MARGIN)
 
 
 def excess_test(
@@ -152,12 +156,15 @@ def first_layer_lead(result: SweepResult, penalty: float) -> dict:
 
 
 def _counts(test: dict) -> str:
-    return f"{test['positive']} up, {test['negative']} down, {test['zero']} equal; p = {test['p']:.3f}"
+    return (
+        f"{test['positive']} up, {test['negative']} down, {test['zero']} equal; "
+        f"p = {test['p_raw']:.3f}, Holm {test['p']:.3f}"
+    )
 
 
 def hypothesis_table(result: SweepResult) -> pd.DataFrame:
     """The specification's qualitative claims, tested at the largest penalty on paired
-    per-seed differences (Wilcoxon signed-rank)."""
+    per-seed differences (Wilcoxon signed-rank), Holm-corrected as one family."""
     top = max(result.config.penalties)
     label = GROUP_LABELS
     rows = [
@@ -187,6 +194,8 @@ def hypothesis_table(result: SweepResult) -> pd.DataFrame:
                 False,
             )
         )
+    corrected = correct_family({i: row[2] for i, row in enumerate(rows)})  # the table is one family (Holm)
+    rows = [(claim, measured, corrected[i], percent) for i, (claim, measured, _, percent) in enumerate(rows)]
     table = pd.DataFrame(
         [
             {

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..page import interactive, plots
+from .dataset import NUM_FEATURES, caregiver, features, personalities, reference, response
 from .report import HYPOTHESIS_EXPONENT, fit_curves
 from .sweep import SweepResult
 
@@ -157,3 +158,43 @@ def interactive_figure(result: SweepResult, test_set: str | None = None) -> dict
         fit_curves(result, test_set),
         hypothesis=HYPOTHESIS_EXPONENT,
     )
+
+
+DATA_CAREGIVERS = 5  # training caregivers drawn in the data figure
+DATA_SLICES = {0: "x0, a warmth feature (in pos)", 7: "x7, a strictness feature (in neg)"}
+
+
+def plot_data(config):
+    """Along two slices of input space (one feature varied, the others 0), the
+    noiseless responses of the first seed's first training caregivers against the best
+    x-only prediction f* of the training caregivers' distribution (and of the shifted one)."""
+    seed = config.seed_list[0]
+    pool = [caregiver(seed, j, 0) for j in range(min(DATA_CAREGIVERS, max(config.caregiver_counts)))]
+    t = np.linspace(-3, 3, 101)
+    fig, axes = plt.subplots(1, len(DATA_SLICES), figsize=(10, 4.2), sharey=True)
+    for ax, (feature, name) in zip(axes, DATA_SLICES.items()):
+        x = np.zeros((len(t), NUM_FEATURES))
+        x[:, feature] = t
+        phi = features(x)
+        for j, (member, colour) in enumerate(zip(pool, plots.colours(len(pool)))):
+            theta = personalities(member.uniforms, "same")
+            w, c, s, m = theta
+            ax.plot(
+                t,
+                response(theta, phi, np.zeros(len(t))),
+                color=colour,
+                lw=1.2,
+                label=f"caregiver {j + 1}: w {w:.2f}, c {c:.2f}, s {s:.2f}",
+            )
+        ax.plot(t, reference(x, "same")[0], color="black", lw=3, label="f* (training caregivers' distribution)")
+        ax.plot(t, reference(x, "shifted")[0], color="grey", lw=2.5, ls="--", label="f* (shifted distribution)")
+        ax.set_xlabel(f"{name}; the other inputs 0")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("response y (noiseless, z = 0)")
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(
+        f"seed {seed}: the first {len(pool)} training caregivers (w warmth, c consistency, s strictness)", fontsize=9
+    )
+    fig.tight_layout()
+    return fig

@@ -34,6 +34,11 @@ from .sweep import FITTED, SweepResult, per_seed_table
 
 SPEC_GAPS = {2: 0.33, 5: 0.11, 10: 0.03}  # the specification's predicted generalisation gaps
 HYPOTHESIS_EXPONENT = 0.5  # gap ~ 1 / sqrt(N)
+# "Unchanged" is said of an MSE change only when a paired equivalence test puts it
+# within a fifth of the reference count's mean value (MSEs have no common scale, so
+# the margin is relative; a fifth is about the smallest step between neighbouring
+# counts that the specification's own gaps predict, 0.11 -> 0.03 being far larger).
+RELATIVE_MARGIN = 0.2
 COMPARED_COUNTS = (1, 2, 5, 10, 20)  # neighbours among these are compared, where the sweep has them
 QUANTITY_LABELS = {
     "gap": "generalisation gap",
@@ -63,9 +68,11 @@ def count_difference(
     other: SweepResult | None = None,
 ) -> dict:
     """A metric at `caregivers` minus at `reference` (of the `other` sweep, if given:
-    another variant with the same seeds), paired by seed."""
+    another variant with the same seeds), paired by seed, with an equivalence margin of
+    RELATIVE_MARGIN times the reference's mean."""
     base = per_seed(other or result, column, reference, test_set)
-    return paired(per_seed(result, column, caregivers, test_set) - base)
+    margin = RELATIVE_MARGIN * abs(base.mean())
+    return paired(per_seed(result, column, caregivers, test_set) - base, margin=margin)
 
 
 def compared_pairs(result: SweepResult) -> list[tuple[int, int]]:
@@ -192,8 +199,122 @@ def baselines(result: SweepResult) -> pd.DataFrame:
 
 
 def exponent_verdict(result: SweepResult, test_set: str | None = None) -> str:
+    """The verdict on "gap ~ N^(-0.5)": on the fitted exponent if one power law can
+    describe the gap over the counts, "inconclusive" if it cannot: if the local slope
+    between the first two compared counts and that between the last two differ (the
+    95 % bootstrap interval of their difference excludes 0), the fitted exponent
+    depends on the range of N, not on a law of the data."""
     fit = result.fit("gap", test_set)
+    change = slope_change(result, "gap", test_set)
+    if change["low"] > 0 or change["high"] < 0:
+        shown = ", ".join(f"{s['estimate']:.2f}" for s in local_slopes(result, "gap", test_set))
+        return f"inconclusive (no single power law: local slopes {shown})"
     return verdict_about(HYPOTHESIS_EXPONENT, fit["low"], fit["high"])
+
+
+def _local_slopes(result: SweepResult, quantity: str, test_set: str | None) -> list[tuple[int, int, float, np.ndarray]]:
+    """(from, to, estimate, bootstrap replicates [R]) per neighbouring pair of compared
+    counts; every pair resampled with the same seeds (`stats.bootstrap_indices`)."""
+    counts = [n for n in COMPARED_COUNTS if n in result.config.caregiver_counts]
+    if len(counts) < 2:
+        return []
+    table = pd.concat({n: per_seed(result, quantity, n, test_set) for n in counts}, axis=1).dropna()
+    if len(table) < 2:
+        return []
+    values = table.to_numpy()
+    means = values[stats.bootstrap_indices(len(values))].mean(1)  # [R, counts]
+    slopes = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, (a, b) in enumerate(zip(counts[:-1], counts[1:])):
+            step = np.log(b) - np.log(a)
+            estimate = -(np.log(values[:, i + 1].mean()) - np.log(values[:, i].mean())) / step
+            slopes.append((a, b, float(estimate), -(np.log(means[:, i + 1]) - np.log(means[:, i])) / step))
+    return slopes
+
+
+def _interval(replicates: np.ndarray) -> tuple[float, float]:
+    """The percentile interval of bootstrap replicates; NaN if any is not finite (a
+    resample whose mean is not positive has no logarithm)."""
+    if not np.isfinite(replicates).all():
+        return float("nan"), float("nan")
+    tail = 100 * (1 - stats.CONFIDENCE) / 2
+    low, high = np.percentile(replicates, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def local_slopes(result: SweepResult, quantity: str = "gap", test_set: str | None = None) -> list[dict]:
+    """The exponent b of a N^(-b) between neighbouring counts of COMPARED_COUNTS (from,
+    to, estimate, low, high): -(log of the mean at `to` - log at `from`) / (log `to` -
+    log `from`), with a percentile bootstrap interval over seeds. One power law has one
+    slope everywhere."""
+    return [
+        {"from": a, "to": b, "estimate": estimate, **dict(zip(("low", "high"), _interval(replicates)))}
+        for a, b, estimate, replicates in _local_slopes(result, quantity, test_set)
+    ]
+
+
+def slope_change(result: SweepResult, quantity: str = "gap", test_set: str | None = None) -> dict:
+    """The first local slope minus the last (`local_slopes`), with its bootstrap interval
+    (the same resamples for both): away from 0, one power law does not fit."""
+    slopes = _local_slopes(result, quantity, test_set)
+    if len(slopes) < 2:
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan")}
+    first, last = slopes[0], slopes[-1]
+    low, high = _interval(first[3] - last[3])
+    return {"mean": first[2] - last[2], "low": low, "high": high}
+
+
+def local_slopes_table(result: SweepResult, test_set: str | None = None) -> pd.DataFrame:
+    """The gap's local slopes, the first minus the last, and the one exponent fitted
+    through all counts."""
+    fit = result.fit("gap", test_set)
+    rows = [
+        {"N": f"{s['from']} → {s['to']}", "b [95 % CI]": format_ci(s["estimate"], s["low"], s["high"], digits=2)}
+        for s in local_slopes(result, "gap", test_set)
+    ]
+    change = slope_change(result, "gap", test_set)
+    rows.append(
+        {"N": "first minus last", "b [95 % CI]": format_ci(change["mean"], change["low"], change["high"], digits=2)}
+    )
+    rows.append({"N": "all (the fit)", "b [95 % CI]": format_ci(fit["estimate"], fit["low"], fit["high"], digits=2)})
+    return pd.DataFrame(rows).set_index("N")
+
+
+def gap_parts(result: SweepResult, caregivers: int, test_set: str | None = None) -> dict:
+    """The generalisation gap (test MSE - train MSE) split exactly into the excess test
+    MSE over f* (what the network loses on novel caregivers beyond the best x-only
+    predictor) and f*'s test MSE minus the network's train MSE (how much more varied
+    novel caregivers are than what the network fits on its own training set: with one
+    caregiver, the whole between-caregiver variance, which that set cannot contain).
+    Each a mean over seeds with its interval (`stats.mean_ci`)."""
+    gap, excess = (per_seed(result, c, caregivers, test_set) for c in ("gap", "excess_mse"))
+    unseen = per_seed(result, "reference_mse", caregivers, test_set) - per_seed(
+        result, "train_mse", caregivers, test_set
+    )
+    return {
+        name: dict(zip(("mean", "low", "high", "n"), stats.mean_ci(values)))
+        for name, values in (("gap", gap), ("excess", excess), ("unseen", unseen))
+    }
+
+
+def gap_parts_table(result: SweepResult, test_set: str | None = None) -> pd.DataFrame:
+    """Per compared count: the gap and its two parts (`gap_parts`)."""
+    rows = []
+    for n in [c for c in COMPARED_COUNTS if c in result.config.caregiver_counts] or result.config.caregiver_counts:
+        parts = gap_parts(result, n, test_set)
+
+        def shown(name):
+            return format_ci(*(parts[name][k] for k in ("mean", "low", "high")), digits=4)
+
+        rows.append(
+            {
+                "N": n,
+                "gap": shown("gap"),
+                "= excess test MSE over f*": shown("excess"),
+                "+ f*'s test MSE − train MSE": shown("unseen"),
+            }
+        )
+    return pd.DataFrame(rows).set_index("N")
 
 
 def spec_exponent() -> float:

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..page import interactive, plots
+from .dataset import make_training_set
 from .report import METRICS
 from .sweep import SweepResult
 
@@ -211,3 +212,73 @@ def interactive_figure(result: SweepResult) -> dict:
     metrics against the noise level, per subset of test inputs."""
     symbol = "p" if result.config.noise_model == "flip" else "q"
     return interactive_by_level(result.summary(), METRICS, result.networks, xlabel=f"noise level {symbol}")
+
+
+DATA_POINTS = 2500  # training inputs drawn per panel of the data figure (a random subsample)
+LABEL_COLOURS = ("C0", "C1")  # training label 0, 1
+
+
+def data_levels(levels) -> list[float]:
+    """The noise levels the data figure shows: 0.3 if swept, else the largest level
+    below 0.5 (or the smallest level), and the largest level of 0.5 or more if any."""
+    below = [level for level in levels if level < 0.5]
+    first = 0.3 if 0.3 in levels else max(below) if below else min(levels)
+    above = [level for level in levels if level >= 0.5 and level != first]
+    return [first] + ([max(above)] if above else [])
+
+
+def plot_data(config):
+    """The first seed's training inputs in the two context features (x5, x7), coloured
+    by their training label at one or two noise levels, the labels the noise changed
+    marked by a black edge and the context (x5 > 0, x7 < 0) outlined."""
+    seed = config.seed_list[0]
+    data = make_training_set(seed, config.train_examples)
+    shown = np.sort(np.random.default_rng(0).choice(len(data.x), min(DATA_POINTS, len(data.x)), replace=False))
+    x = data.x[shown]
+    levels = data_levels(config.noise_levels)
+    symbol = "p" if config.noise_model == "flip" else "q"
+    fig, axes = plt.subplots(1, len(levels), figsize=(5 * len(levels), 4.4), sharex=True, sharey=True, squeeze=False)
+    limit = np.abs(x[:, [5, 7]]).max() * 1.03
+    for ax, level in zip(axes[0], levels):
+        labels = data.labels(level, config.noise_model)[shown]
+        changed = labels != data.clean[shown]
+        for label, colour in enumerate(LABEL_COLOURS):
+            mine = labels == label
+            ax.scatter(x[mine, 5], x[mine, 7], s=6, alpha=0.55, lw=0, color=colour, label=f"training label {label}")
+        ax.scatter(
+            x[changed, 5],
+            x[changed, 7],
+            s=18,
+            color=[LABEL_COLOURS[label] for label in labels[changed]],
+            edgecolors="black",
+            lw=0.7,
+            label="label changed by the noise\n(black edge; colour: the new label)",
+        )
+        ax.add_patch(
+            plt.Rectangle(
+                (0, -2 * limit),
+                2 * limit,
+                2 * limit,
+                fill=False,
+                edgecolor="C3",
+                lw=1.6,
+                label="context (x5 > 0, x7 < 0)",
+            )
+        )
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-limit, limit)
+        ax.set_title(
+            f"{config.noise_model} noise, {symbol} = {level:g}: {int(changed.sum())} of these labels changed",
+            fontsize=9,
+        )
+        ax.set_xlabel("x5")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("x7")
+    legend = axes[0, 0].legend(fontsize=7, loc="upper left", framealpha=0.9)
+    for handle in legend.legend_handles[:2]:  # the label dots, larger than drawn
+        handle.set_sizes([20])
+        handle.set_alpha(1)
+    legend.legend_handles[2].set_facecolor("white")  # either label's colour
+    fig.suptitle(f"seed {seed}: {len(shown)} of {len(data.x)} training inputs", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -12,7 +12,9 @@ interval excludes zero."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from ..numerics import stats
 from ..numerics.stats import baseline_table, cell, format_ci, paired, verdict_about, verdict_about_share
@@ -53,10 +55,16 @@ def per_seed(result: SweepResult, column: str, level: float, subset: str = "in_c
 
 
 def level_difference(
-    result: SweepResult, column: str, level: float, reference: float, subset: str = "in_context"
+    result: SweepResult,
+    column: str,
+    level: float,
+    reference: float,
+    subset: str = "in_context",
+    margin: float | None = None,
 ) -> dict:
-    """A per-network metric at `level` minus at `reference`, paired by seed."""
-    return paired(per_seed(result, column, level, subset) - per_seed(result, column, reference, subset))
+    """A per-network metric at `level` minus at `reference`, paired by seed (with an
+    equivalence margin, if given: `stats.paired`)."""
+    return paired(per_seed(result, column, level, subset) - per_seed(result, column, reference, subset), margin=margin)
 
 
 def predictions(result: SweepResult) -> pd.DataFrame:
@@ -271,25 +279,29 @@ def ensemble_difference(
 ) -> dict:
     """An across-seed metric at `level` minus at `reference` (of the `other` sweep, if
     given, e.g. another variant with the same seeds): the difference with its
-    jackknife interval (the same seed left out on both sides), and its direction:
-    positive or negative when the interval excludes zero. Shaped like `stats.paired`
-    (no per-seed counts, no p-value)."""
+    jackknife interval (the same seed left out on both sides), the p-value of the
+    jackknife t-test that matches it, and its direction: positive or negative when
+    the interval excludes zero (before any family correction). Shaped like
+    `stats.paired` (no per-seed counts)."""
     rows = result.jackknife.query("subset == @subset").set_index(["noise", "left_out"])[column]
     base = (other or result).jackknife.query("subset == @subset").set_index(["noise", "left_out"])[column]
     difference = (rows.loc[level] - base.loc[reference]).sort_index().to_numpy()  # left_out -1 (all seeds) first
     estimate, low, high = interval(difference)
-    direction = "positive" if low > 0 else "negative" if high < 0 else "none"
-    return {
+    n = len(difference) - 1
+    error = (high - estimate) / scipy_stats.t.ppf(0.5 + stats.CONFIDENCE / 2, n - 1) if n > 1 else float("nan")
+    p = float(2 * scipy_stats.t.sf(abs(estimate) / error, n - 1)) if error > 0 else float("nan")
+    test = {
         "mean": estimate,
         "low": low,
         "high": high,
-        "n": len(difference) - 1,
+        "n": n,
         "positive": 0,
         "negative": 0,
         "zero": 0,
-        "p": float("nan"),
-        "direction": direction,
+        "p": p,
+        "sign": float(np.sign(estimate)),
     }
+    return dict(test, direction=stats.direction_of(test))
 
 
 METRICS = ["accuracy", "collapse", "confidence", "calibration_error"]  # the main figure's panels

@@ -7,8 +7,14 @@
   everything observed; the bootstrap interval stays within the observed range.
 - Direction: whether a paired difference (the same seeds in both conditions) is
   positive or negative is decided by a two-sided Wilcoxon signed-rank test on the
-  per-seed differences (zeros dropped), at the 5 % level; the counts of seeds going
-  each way are reported beside it.
+  per-seed differences (zeros dropped), at the 5 % level after Holm's correction over
+  the family the test belongs to: every test a page words in its prose is one family,
+  every table of tests another (`correct_family`). The counts of seeds going each way
+  and the raw p-value are reported beside it.
+- Sameness: "no difference", "at chance", "did not help" are said only when a paired
+  equivalence test (TOST, `tost`) puts the mean difference within a margin stated
+  for its quantity, corrected in its family the same way; a difference that is
+  neither detected nor shown equivalent is "no detectable difference".
 - Verdicts on predictions (`verdict_about`, `verdict_about_share`, `verdict_below`,
   `verdict_above`, `verdict_direction`) are in words, and the book glues the
   words, so prose cannot contradict numbers; a direction word ("smaller",
@@ -30,6 +36,10 @@ CONFIDENCE = 0.95
 RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0
 ALPHA = 0.05
+# "No difference" between two shares (accuracy, over-correction, recall, retention, ...)
+# is said only when a paired equivalence test puts the mean difference within two
+# percentage points: below the smallest effect any specification predicted (5 points).
+SHARE_MARGIN = 0.02
 
 
 @cache
@@ -53,6 +63,21 @@ def mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, float
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(means, [tail, 100 - tail])
     return mean, float(min(low, mean)), float(max(high, mean)), n
+
+
+def coverage(draw, truth: float, n: int, trials: int = 2000, seed: int = 0) -> float:
+    """How often the book's 95 % interval (`mean_ci`) of n values covers the true mean,
+    over `trials` simulated experiments: `draw(rng, (trials, n))` gives the values of
+    every experiment from a distribution whose mean is `truth`."""
+    samples = np.sort(draw(np.random.default_rng(seed), (trials, n)), axis=1)  # sorted, as mean_ci sorts
+    tail = 100 * (1 - CONFIDENCE) / 2
+    covered = 0
+    for block in np.array_split(samples, max(1, trials // 20)):  # [20, RESAMPLES, n] at a time
+        means = block[:, bootstrap_indices(n)].mean(-1)  # [trials, RESAMPLES]
+        low, high = np.percentile(means, [tail, 100 - tail], axis=1)
+        low, high = np.minimum(low, block.mean(1)), np.maximum(high, block.mean(1))
+        covered += int(((low <= truth) & (truth <= high)).sum())
+    return covered / trials
 
 
 def summarise(table: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
@@ -89,17 +114,19 @@ def per_seed(table: pd.DataFrame, column: str, **where) -> pd.Series:
     return _rows(table, where).set_index("seed")[column].sort_index()
 
 
-def paired(differences) -> dict:
+def paired(differences, margin: float | None = None) -> dict:
     """Per-seed differences -> mean with bootstrap interval, the counts of seeds with a
-    positive, negative and zero difference, the Wilcoxon signed-rank p-value and the
-    direction it supports: "positive", "negative" or "none"."""
+    positive, negative and zero difference, the Wilcoxon signed-rank p-value, and, when
+    an equivalence margin is given, the TOST p-value that the mean difference lies
+    within +- margin (`tost`). Its direction ("positive", "negative", "equivalent" or
+    "none", `direction_of`) is the test's alone; a page's family of tests is corrected
+    together by `correct_family` before a word is read from it."""
     d = np.asarray(differences, dtype=float)
     d = d[np.isfinite(d)]
     mean, low, high, n = mean_ci(d)
     nonzero = d[d != 0]
     p = float(stats.wilcoxon(nonzero).pvalue) if len(nonzero) else 1.0
-    direction = "none" if p >= ALPHA else ("positive" if np.median(nonzero) > 0 else "negative")
-    return {
+    test = {
         "mean": mean,
         "low": low,
         "high": high,
@@ -108,7 +135,62 @@ def paired(differences) -> dict:
         "negative": int((d < 0).sum()),
         "zero": int((d == 0).sum()),
         "p": p,
-        "direction": direction,
+        "sign": float(np.sign(np.median(nonzero))) if len(nonzero) else 0.0,
+        "margin": float("nan") if margin is None else float(margin),
+        "p_equivalent": float("nan") if margin is None else tost(d, margin),
+    }
+    return dict(test, direction=direction_of(test))
+
+
+def direction_of(test: dict) -> str:
+    """ "positive" / "negative" when the difference test rejects at ALPHA (its sign from
+    the median difference), else "equivalent" when the equivalence test rejects at
+    ALPHA, else "none": no detectable difference, which is not evidence of none."""
+    if test["p"] < ALPHA:
+        return "positive" if test["sign"] > 0 else "negative"
+    return "equivalent" if test.get("p_equivalent", np.nan) < ALPHA else "none"
+
+
+def tost(differences, margin: float) -> float:
+    """Paired two one-sided t-tests (Schuirmann) of "the mean difference lies within
+    +- margin": the larger of the two one-sided p-values (below ALPHA: equivalent
+    within the margin; the same as the (1 - 2 ALPHA) t-interval lying inside it)."""
+    d = np.asarray(differences, dtype=float)
+    d = d[np.isfinite(d)]
+    if len(d) < 2 or not margin > 0:
+        return float("nan")
+    mean, se = d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+    if se == 0:
+        return 0.0 if abs(mean) < margin else 1.0
+    below = stats.t.sf((mean + margin) / se, len(d) - 1)  # H0: mean <= -margin
+    above = stats.t.cdf((mean - margin) / se, len(d) - 1)  # H0: mean >= margin
+    return float(max(below, above))
+
+
+def correct_family(tests: dict) -> dict:
+    """One page's (or one table's) family of tests, Holm-corrected together: each test's
+    p-value is replaced by its Holm-adjusted value (the raw one kept as p_raw), the
+    equivalence p-values are adjusted the same way among themselves, and the direction
+    is decided again from the adjusted values (`direction_of`). Tests without a
+    p-value (NaN: nothing to test) stay out of the family. Values may be a test or a
+    (test, ...) tuple, whose first item is corrected."""
+
+    def test_of(value):
+        return value[0] if isinstance(value, tuple) else value
+
+    corrected = {key: dict(test_of(v), p_raw=test_of(v)["p"]) for key, v in tests.items()}
+    for column in ("p", "p_equivalent"):
+        keys = [k for k, t in corrected.items() if np.isfinite(t.get(column, np.nan))]
+        for key, adjusted in zip(keys, holm([corrected[k][column] for k in keys])):
+            corrected[key][column] = float(adjusted)
+    family = sum(np.isfinite(t["p"]) for t in corrected.values())
+    for test in corrected.values():
+        test["family"] = int(family)
+        if np.isfinite(test["p"]) and "sign" in test:
+            test["direction"] = direction_of(test)
+    return {
+        key: (corrected[key], *value[1:]) if isinstance(value, tuple) else corrected[key]
+        for key, value in tests.items()
     }
 
 
@@ -213,9 +295,9 @@ def verdict_above(predicted: float, low: float, high: float) -> str:
 
 
 def verdict_direction(test: dict) -> str:
-    """A claim "this paired difference is positive", from `paired`: supported,
-    opposite (significantly negative), or not supported (no consistent direction)."""
-    return {"positive": "supported", "negative": "opposite", "none": "not supported"}[test["direction"]]
+    """A claim "this paired difference is positive", from `paired` (corrected with its
+    family): supported, opposite (significantly negative), or not supported."""
+    return {"positive": "supported", "negative": "opposite"}.get(test["direction"], "not supported")
 
 
 def verdict_contradicts(predicted: str, observed: str, verdict: str) -> bool:

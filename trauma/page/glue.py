@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..numerics.stats import correct_family
 from ..numerics.trainer import DIVERGED_FACTOR
 
 
@@ -28,17 +29,41 @@ def glue_stats(key: str, stats: dict, scale: float = 100.0) -> None:
     glue_value(f"{key}_n", int(stats["n"]))
 
 
-def glue_test(key: str, test: dict, words: tuple[str, str, str], scale: float = 100.0) -> None:
+def glue_test(key: str, test: dict, words: tuple[str, ...], scale: float = 100.0) -> None:
     """Glue a paired test (`trauma.numerics.stats.paired`): its mean and interval as
     `glue_stats` does, the seed counts <key>_up, <key>_down, <key>_zero, the
-    Wilcoxon p-value <key>_p, and <key>_word: words[0] if the test supports a
-    positive difference, words[1] a negative one, words[2] neither. The prose glues
-    the word, so that a rerun with other numbers rewrites the sentence."""
+    Wilcoxon p-value <key>_p (Holm-adjusted if the test was corrected with its family,
+    the raw one as <key>_p_raw), its family's size <key>_family, and <key>_word:
+    words[0] if the test supports a positive difference, words[1] a negative one,
+    words[2] if it finds no detectable difference, and words[3] (if given) if an
+    equivalence test shows the difference within its margin (<key>_margin); without
+    words[3] an equivalence is worded as words[2]. The prose glues the word, so that
+    a rerun with other numbers rewrites the sentence."""
     glue_stats(key, test, scale)
     for part, name in (("positive", "up"), ("negative", "down"), ("zero", "zero")):
         glue_value(f"{key}_{name}", int(test[part]))
     glue_value(f"{key}_p", float(test["p"]))
-    glue_value(f"{key}_word", dict(zip(("positive", "negative", "none"), words))[test["direction"]])
+    glue_value(f"{key}_p_raw", float(test.get("p_raw", test["p"])))
+    glue_value(f"{key}_family", int(test.get("family", 1)))
+    glue_value(f"{key}_margin", float(scale * test.get("margin", float("nan"))))
+    glue_value(f"{key}_word", word_for(test, words))
+
+
+def word_for(test: dict, words: tuple[str, ...]) -> str:
+    """The word of `words` (positive, negative, no detectable difference[, equivalent])
+    a test's direction picks."""
+    index = {"positive": 0, "negative": 1, "none": 2, "equivalent": 3 if len(words) > 3 else 2}
+    return words[index[test["direction"]]]
+
+
+def glue_tests(family: dict) -> dict:
+    """Correct one page's family of tests together (`stats.correct_family`: Holm) and
+    glue each: key -> (test, words) or (test, words, scale). Returns the corrected
+    family, for the tables and sentences the page builds from the same tests."""
+    corrected = correct_family(family)
+    for key, (test, words, *scale) in corrected.items():
+        glue_test(key, test, words, *scale)
+    return corrected
 
 
 def glue_diverged(diverged: int, total: int) -> None:
